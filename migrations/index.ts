@@ -1,0 +1,4 @@
+import { UsersAndSessions1763770000000 } from './1763770000000-users-and-sessions';
+
+/** Listed explicitly (not globbed) so the same list works compiled, under ts-node and under Jest. */
+export const migrations = [UsersAndSessions1763770000000];

@@ -1,0 +1,33 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { DestinationStream } from 'pino';
+import { AllExceptionsFilter } from './common/http-exception.filter';
+import { createValidationPipe } from './common/validation';
+import { AppConfig } from './config/config';
+import { AppLogger } from './logging/app-logger';
+import { registerRequestLogging } from './logging/request-logging';
+import { TesseraModule } from './tessera.module';
+
+export interface CreateAppOptions {
+  /** Where log lines go (stdout by default); tests capture them here to scan for secrets. */
+  logDestination?: DestinationStream;
+}
+
+/** Builds the HTTP application (not yet listening); the service and the end-to-end tests share it. */
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const logger = new AppLogger(config.logLevel, options.logDestination);
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimitBytes,
+    // HEAD routes are declared explicitly where the API has them (attribute exists).
+    exposeHeadRoutes: false,
+    trustProxy: process.env.TRUST_PROXY === 'true',
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(TesseraModule.forRoot(config), adapter, {
+    logger,
+    bufferLogs: false,
+  });
+  registerRequestLogging(app.getHttpAdapter().getInstance(), logger.pino);
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new AllExceptionsFilter());
+  return app;
+}

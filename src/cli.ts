@@ -1,0 +1,105 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { INestApplicationContext } from '@nestjs/common';
+import { AppError } from './common/app-error';
+import { AppConfig, ConfigError, loadConfig, loadDotEnv } from './config/config';
+import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
+import { runMigrations } from './database/migrate';
+import { SweeperService } from './sweeper/sweeper.service';
+import { TesseraModule } from './tessera.module';
+import { UsersService } from './users/users.service';
+
+const USAGE = `usage: npm run cli -- <command>
+  migrate                       apply pending database migrations
+  create-super-user <username>  create a super-user (password from SSO_PASSWORD or standard input)
+  purge                         delete expired sessions and attributes now`;
+
+function out(line: string) {
+  process.stdout.write(`${line}\n`);
+}
+
+async function readPassword(): Promise<string> {
+  const fromEnv = process.env.SSO_PASSWORD;
+  if (fromEnv) return fromEnv;
+  if (process.stdin.isTTY) process.stderr.write('password (input is shown): ');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    if (process.stdin.isTTY && chunk.includes(10)) break;
+  }
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+async function withContext<T>(config: AppConfig, work: (ctx: INestApplicationContext) => Promise<T>): Promise<T> {
+  const ctx = await NestFactory.createApplicationContext(TesseraModule.forRoot({ ...config, sweepIntervalSeconds: 0 }), {
+    logger: ['error', 'warn'],
+  });
+  try {
+    return await work(ctx);
+  } finally {
+    await ctx.close();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  if (!command || command === 'help' || command === '--help') {
+    out(USAGE);
+    return command ? 0 : 2;
+  }
+  if (!['migrate', 'create-super-user', 'purge'].includes(command)) {
+    out(`unknown command "${command}"\n${USAGE}`);
+    return 2;
+  }
+  loadDotEnv();
+  const config = loadConfig();
+  let embedded: EmbeddedDatabase | undefined;
+  if (!config.databaseUrl) {
+    embedded = await startEmbeddedPostgres(config.dataDir, out);
+    config.databaseUrl = embedded.url;
+  }
+  try {
+    const applied = await runMigrations(config.databaseUrl);
+    if (command === 'migrate') {
+      out(applied.length ? `applied: ${applied.join(', ')}` : 'no pending migrations');
+      return 0;
+    }
+    if (command === 'create-super-user') {
+      const username = args[0];
+      if (!username) {
+        out('create-super-user needs a username');
+        return 2;
+      }
+      const password = await readPassword();
+      return await withContext(config, async (ctx) => {
+        try {
+          const user = await ctx.get(UsersService).create({ username, password, isSuperUser: true });
+          out(`created super-user ${user.username} (${user.id})`);
+          return 0;
+        } catch (error) {
+          if (error instanceof AppError) {
+            out(error.code === 'user_exists' ? `user ${username} exists` : error.message);
+            return 1;
+          }
+          throw error;
+        }
+      });
+    }
+    return await withContext(config, async (ctx) => {
+      const totals = await ctx.get(SweeperService).sweepAll();
+      out(`purged: ${Object.entries(totals).map(([kind, n]) => `${n} ${kind}`).join(', ')}`);
+      return 0;
+    });
+  } finally {
+    await embedded?.stop();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    const message = error instanceof ConfigError || error instanceof Error ? error.message.split('\n')[0] : 'unknown error';
+    process.stderr.write(`tessera: ${message}\n`);
+    process.exit(1);
+  },
+);

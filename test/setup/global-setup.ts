@@ -1,0 +1,19 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { runMigrations } from '../../src/database/migrate';
+
+/**
+ * The end-to-end tests run on a real PostgreSQL: the one in DATABASE_URL when set, otherwise a
+ * throw-away embedded server. Migrations are applied once here, before any test file starts.
+ */
+export default async function globalSetup() {
+  if (!process.env.DATABASE_URL) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
+    const db = await startEmbeddedPostgres(dataDir, () => undefined);
+    process.env.DATABASE_URL = db.url;
+    (globalThis as { __tesseraDb?: unknown }).__tesseraDb = { db, dataDir };
+  }
+  await runMigrations(process.env.DATABASE_URL);
+}

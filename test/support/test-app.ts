@@ -1,0 +1,95 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { Pool } from 'pg';
+import request from 'supertest';
+import { createApp } from '../../src/app.factory';
+import { AppConfig, loadConfig } from '../../src/config/config';
+import { UsersService } from '../../src/users/users.service';
+import type { CreateUserDto } from '../../src/users/dto/user.dto';
+
+export const APPS = ['crm', 'web'];
+
+/** Settings for tests: cheap argon2 (the cost is a setting, the code path is the same), no timer. */
+export function testConfig(overrides: Record<string, string> = {}): AppConfig {
+  return loadConfig({
+    DATABASE_URL: process.env.DATABASE_URL,
+    SSO_APPS: APPS.join(','),
+    ARGON2_MEMORY_KIB: '1024',
+    ARGON2_TIME_COST: '1',
+    ARGON2_PARALLELISM: '1',
+    PASSWORD_HASH_CONCURRENCY: '2',
+    SWEEP_INTERVAL: '0',
+    LOG_LEVEL: 'debug',
+    DATA_DIR: process.env.TESSERA_TEST_DATA_DIR ?? '/tmp/tessera-test-data',
+    ...overrides,
+  });
+}
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  config: AppConfig;
+  /** Every log line the app wrote, for scanning. */
+  logs: string[];
+  /** A separate pool for looking at database state directly. */
+  pg: Pool;
+  http: () => ReturnType<typeof request>;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+  const config = testConfig(overrides);
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const app = await createApp(config, { logDestination: sink });
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  const pg = new Pool({ connectionString: config.databaseUrl, max: 2 });
+  return {
+    app,
+    config,
+    logs,
+    pg,
+    http: () => request(app.getHttpServer()),
+    async close() {
+      await app.close();
+      await pg.end();
+    },
+  };
+}
+
+/** A username no other test (or earlier run on the same database) uses. */
+export function uniqueName(prefix = 'user'): string {
+  return `${prefix}-${randomBytes(6).toString('hex')}`;
+}
+
+export const PASSWORD = 'correct horse battery';
+
+export async function createUser(t: TestApp, fields: Partial<CreateUserDto> = {}) {
+  const username = fields.username ?? uniqueName();
+  const password = fields.password ?? PASSWORD;
+  const user = await t.app.get(UsersService).create({ ...fields, username, password } as CreateUserDto);
+  return { ...user, password };
+}
+
+export async function login(t: TestApp, username: string, password = PASSWORD, currentApp = 'crm') {
+  const res = await t.http().post('/auth/login').send({ username, password, currentApp });
+  if (res.status !== 201) throw new Error(`login of ${username} failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as { ust: string; session: { id: string; expiresAt: string; absoluteExpiresAt: string } };
+}
+
+/** A user with a live session: `{user, ust, session, auth}` where `auth` is the header value. */
+export async function loggedInUser(t: TestApp, fields: Partial<CreateUserDto> = {}) {
+  const user = await createUser(t, fields);
+  const { ust, session } = await login(t, user.username, user.password);
+  return { user, ust, session, auth: `Bearer ${ust}` };
+}
+
+export function sleep(ms: number) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
