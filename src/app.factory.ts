@@ -25,6 +25,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const app = await NestFactory.create<NestFastifyApplication>(TesseraModule.forRoot(config), adapter, {
     logger,
     bufferLogs: false,
+    // Let start-up errors reach the caller (one clear line), instead of Nest exiting the process.
+    abortOnError: false,
   });
   registerRequestLogging(app.getHttpAdapter().getInstance(), logger.pino);
   app.useGlobalPipes(createValidationPipe());

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { createApp } from './app.factory';
 import { ConfigError, loadConfig, loadDotEnv } from './config/config';
+import { loadKeyRing } from './crypto/key-ring';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
 import { runMigrations } from './database/migrate';
 
@@ -17,6 +18,7 @@ function fail(line: string): never {
 async function main() {
   loadDotEnv();
   const config = loadConfig();
+  loadKeyRing(config); // refuse to start (production without keys, malformed keys) before anything runs
   let embedded: EmbeddedDatabase | undefined;
   if (!config.databaseUrl) {
     embedded = await startEmbeddedPostgres(config.dataDir, say);

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AttributesModule } from './attributes/attributes.module';
 import { AuthModule } from './auth/auth.module';
 import { APP_CONFIG, AppConfig } from './config/config';
 import { CryptoModule } from './crypto/crypto.module';
@@ -22,7 +23,7 @@ export class TesseraModule {
       providers: [{ provide: APP_CONFIG, useValue: config }],
       exports: [APP_CONFIG],
     };
-    const features = [CryptoModule, SessionsModule, UsersModule, AuthModule, SweeperModule];
+    const features = [CryptoModule, SessionsModule, UsersModule, AuthModule, AttributesModule, SweeperModule];
     return {
       module: TesseraModule,
       imports: [configModule, DatabaseModule.forRoot(config.databaseUrl, config.dbPoolSize), ...features],

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { describe } from '../common/http-exception.filter';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { SessionAttrService, UserAttrService } from '../attributes/attr.service';
 import { SessionsService } from '../sessions/sessions.service';
 
 /**
@@ -16,6 +17,8 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(
     private readonly sessions: SessionsService,
+    private readonly sessionAttrs: SessionAttrService,
+    private readonly userAttrs: UserAttrService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -52,6 +55,11 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private tasks(): Array<[string, (limit: number) => Promise<number>]> {
-    return [['sessions', (limit) => this.sessions.sweepExpired(limit)]];
+    // Sessions first: their attributes go with them by cascade, leaving fewer rows to sweep after.
+    return [
+      ['sessions', (limit) => this.sessions.sweepExpired(limit)],
+      ['session attributes', (limit) => this.sessionAttrs.sweepExpired(limit)],
+      ['user attributes', (limit) => this.userAttrs.sweepExpired(limit)],
+    ];
   }
 }

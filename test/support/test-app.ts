@@ -18,6 +18,7 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
     ARGON2_MEMORY_KIB: '1024',
     ARGON2_TIME_COST: '1',
     ARGON2_PARALLELISM: '1',
+    ENCRYPTION_KEYS: `test2:${Buffer.alloc(32, 2).toString('base64')},test1:${Buffer.alloc(32, 1).toString('base64')}`,
     PASSWORD_HASH_CONCURRENCY: '2',
     SWEEP_INTERVAL: '0',
     LOG_LEVEL: 'debug',

@@ -1,0 +1,150 @@
+import { CALLER_CTE } from '../sessions/session-sql';
+
+/**
+ * Every attribute statement, built once per owner kind and access mode. Each is a single statement:
+ * it resolves the owner (and, for REST calls, the caller's UST) and does its work in one round trip,
+ * whatever the number of items. Batches arrive as parallel arrays and are expanded with `unnest`.
+ *
+ * Every statement answers at least one row: `authed` (the UST named a live session), `owner_id` and
+ * `allowed` (the owner exists, is live, and the caller may use it), then the attribute columns, NULL
+ * when nothing matched. A batch that cannot complete calls `tessera_fail`, which aborts the whole
+ * statement, so nothing it wrote remains.
+ */
+export type OwnerKind = 'session' | 'user';
+export type AccessMode = 'caller' | 'direct';
+export type AttrOp = 'create' | 'set' | 'update' | 'read' | 'probe' | 'list' | 'delete';
+
+export const ATTR_TABLE: Record<OwnerKind, string> = { session: 'sso_session_attr', user: 'sso_user_attr' };
+
+/** Parameters the owner part takes; the operation's own parameters follow them. */
+export const OWNER_PARAMS: Record<AccessMode, number> = { caller: 4, direct: 1 };
+
+/**
+ * `owner(id, live_until, allowed)`. For REST calls ($1-$3: see CALLER_CTE; $4 owner id, NULL for
+ * `current`/`me`) a session is usable by its own user or a super-user, a user by itself or a
+ * super-user. In-process calls ($1 owner id) are trusted: the calling module decided already.
+ * `live_until` caps a session attribute's expiry by its session's.
+ */
+function ownerCte(kind: OwnerKind, mode: AccessMode): string {
+  if (mode === 'caller') {
+    return kind === 'session'
+      ? `${CALLER_CTE},
+  owner AS (
+    SELECT t.id, CASE WHEN t.id = c.id THEN c.expires_at ELSE t.expires_at END AS live_until,
+           (t.user_id = c.user_id OR c.is_super_user) AS allowed
+    FROM caller c JOIN sso_session t ON t.id = COALESCE($4::uuid, c.id)
+    WHERE t.expires_at > now()
+  )`
+      : `${CALLER_CTE},
+  owner AS (
+    SELECT u.id, NULL::timestamptz AS live_until, (u.id = c.user_id OR c.is_super_user) AS allowed
+    FROM caller c JOIN sso_user u ON u.id = COALESCE($4::uuid, c.user_id)
+  )`;
+  }
+  return kind === 'session'
+    ? `owner AS (SELECT t.id, t.expires_at AS live_until, true AS allowed FROM sso_session t WHERE t.id = $1::uuid AND t.expires_at > now())`
+    : `owner AS (SELECT u.id, NULL::timestamptz AS live_until, true AS allowed FROM sso_user u WHERE u.id = $1::uuid)`;
+}
+
+const LIVE = `(a.expires_at IS NULL OR a.expires_at > now())`;
+const META_RETURNING = `a.name, NULL::text AS value, NULL::bytea AS sealed, a.key_id, a.sealed IS NOT NULL AS encrypted,
+      a.created_at, a.updated_at, a.expires_at AS own_expires_at`;
+
+/** Aborts the statement with `code` unless the write touched every input name. */
+function everyName(code: string, countLive = 'count(*)') {
+  return `CASE WHEN o.allowed AND (SELECT ${countLive} FROM w) <> (SELECT count(*) FROM input)
+    THEN tessera_fail('${code}', (SELECT string_agg(i.name, ', ') FROM input i WHERE i.name NOT IN (SELECT w.name FROM w${
+      countLive === 'count(*)' ? '' : ' WHERE w.live'
+    })))
+  END AS failed`;
+}
+
+/** The CTEs, the result relation and any check column of one operation; `p(n)` is its n-th parameter. */
+function operation(op: AttrOp, table: string, p: (n: number) => string): { ctes: string; result: string; check?: string } {
+  const write = (conflict: string) => ({
+    ctes: `input AS (
+    SELECT * FROM unnest(${p(1)}::text[], ${p(2)}::text[], ${p(3)}::bytea[], ${p(4)}::text[], ${p(5)}::int[])
+      AS i(name, value, sealed, key_id, expiration)
+  ),
+  w AS (
+    INSERT INTO ${table} AS a (owner_id, name, value, sealed, key_id, created_at, updated_at, expires_at)
+    SELECT o.id, i.name, i.value, i.sealed, i.key_id, now(), now(), now() + make_interval(secs => i.expiration)
+    FROM owner o CROSS JOIN input i WHERE o.allowed
+    ON CONFLICT (owner_id, name) DO UPDATE SET
+      value = EXCLUDED.value, sealed = EXCLUDED.sealed, key_id = EXCLUDED.key_id,
+      expires_at = EXCLUDED.expires_at, updated_at = now(),
+      created_at = CASE WHEN ${LIVE} THEN a.created_at ELSE now() END
+      ${conflict}
+    RETURNING ${META_RETURNING}
+  )`,
+    result: 'w',
+  });
+  switch (op) {
+    case 'create':
+      // An expired row that the sweeper has not removed yet does not block a create.
+      return { ...write(`WHERE a.expires_at IS NOT NULL AND a.expires_at <= now()`), check: everyName('attr_exists') };
+    case 'set':
+      return write('');
+    case 'update':
+      return {
+        ctes: `input AS (
+    SELECT * FROM unnest(${p(1)}::text[], ${p(2)}::bool[], ${p(3)}::text[], ${p(4)}::bytea[], ${p(5)}::text[],
+                         ${p(6)}::bool[], ${p(7)}::int[])
+      AS i(name, has_value, value, sealed, key_id, keep_expiry, expiration)
+  ),
+  w AS (
+    UPDATE ${table} AS a SET
+      value = CASE WHEN i.has_value THEN i.value ELSE a.value END,
+      sealed = CASE WHEN i.has_value THEN i.sealed ELSE a.sealed END,
+      key_id = CASE WHEN i.has_value THEN i.key_id ELSE a.key_id END,
+      expires_at = CASE WHEN i.keep_expiry THEN a.expires_at ELSE now() + make_interval(secs => i.expiration) END,
+      updated_at = now()
+    FROM owner o CROSS JOIN input i
+    WHERE o.allowed AND a.owner_id = o.id AND a.name = i.name AND ${LIVE}
+    RETURNING ${META_RETURNING}
+  )`,
+        result: 'w',
+        check: everyName('attr_not_found'),
+      };
+    case 'delete':
+      return {
+        ctes: `input AS (SELECT unnest(${p(1)}::text[]) AS name),
+  w AS (
+    DELETE FROM ${table} AS a USING owner o
+    WHERE o.allowed AND a.owner_id = o.id AND a.name IN (SELECT name FROM input)
+    RETURNING ${META_RETURNING}, ${LIVE} AS live
+  )`,
+        result: '(SELECT * FROM w WHERE w.live)',
+        check: everyName('attr_not_found', 'count(*) FILTER (WHERE live)'),
+      };
+    case 'read':
+    case 'probe':
+    case 'list': {
+      const values = op === 'read' ? 'a.value, a.sealed' : 'NULL::text AS value, NULL::bytea AS sealed';
+      const which = op === 'list' ? '' : `AND a.name = ANY(${p(1)}::text[])`;
+      return {
+        ctes: '',
+        result: `LATERAL (
+    SELECT a.name, ${values}, a.key_id, a.sealed IS NOT NULL AS encrypted, a.created_at, a.updated_at,
+           a.expires_at AS own_expires_at
+    FROM ${table} a WHERE o.allowed AND a.owner_id = o.id ${which} AND ${LIVE}
+    ORDER BY a.name
+  )`,
+      };
+    }
+  }
+}
+
+export function buildAttrStatement(kind: OwnerKind, mode: AccessMode, op: AttrOp): { name: string; text: string } {
+  const base = OWNER_PARAMS[mode];
+  const { ctes, result, check } = operation(op, ATTR_TABLE[kind], (n) => `$${base + n}`);
+  const caller = mode === 'caller';
+  const text = `WITH ${ownerCte(kind, mode)}${ctes ? `,\n  ${ctes}` : ''}
+SELECT ${caller ? 'c.id IS NOT NULL' : 'true'} AS authed, ${caller ? 'c.id' : 'NULL::uuid'} AS caller_session_id,
+       o.id AS owner_id, o.allowed, r.name, r.value, r.sealed, r.key_id, r.encrypted, r.created_at, r.updated_at,
+       LEAST(r.own_expires_at, o.live_until) AS expires_at${check ? `,\n       ${check}` : ''}
+FROM (SELECT 1) one
+${caller ? 'LEFT JOIN caller c ON true\n' : ''}LEFT JOIN owner o ON true
+LEFT JOIN ${result} r ON true`;
+  return { name: `attr_${kind}_${mode}_${op}`, text };
+}
