@@ -1,3 +1,4 @@
+import { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DestinationStream } from 'pino';
@@ -11,6 +12,8 @@ import { TesseraModule } from './tessera.module';
 export interface CreateAppOptions {
   /** Where log lines go (stdout by default); tests capture them here to scan for secrets. */
   logDestination?: DestinationStream;
+  /** Further modules of the application, mounted beside Tessera (they can inject its services). */
+  imports?: Array<Type<unknown> | DynamicModule>;
 }
 
 /** Builds the HTTP application (not yet listening); the service and the end-to-end tests share it. */
@@ -22,7 +25,11 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     exposeHeadRoutes: false,
     trustProxy: process.env.TRUST_PROXY === 'true',
   });
-  const app = await NestFactory.create<NestFastifyApplication>(TesseraModule.forRoot(config), adapter, {
+  const root: DynamicModule = {
+    module: class TesseraApp {},
+    imports: [TesseraModule.forRoot(config), ...(options.imports ?? [])],
+  };
+  const app = await NestFactory.create<NestFastifyApplication>(root, adapter, {
     logger,
     bufferLogs: false,
     // Let start-up errors reach the caller (one clear line), instead of Nest exiting the process.

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { INestApplicationContext } from '@nestjs/common';
+import { KeyRotationService } from './attributes/key-rotation.service';
 import { AppError } from './common/app-error';
 import { AppConfig, ConfigError, loadConfig, loadDotEnv } from './config/config';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
@@ -12,7 +13,8 @@ import { UsersService } from './users/users.service';
 const USAGE = `usage: npm run cli -- <command>
   migrate                       apply pending database migrations
   create-super-user <username>  create a super-user (password from SSO_PASSWORD or standard input)
-  purge                         delete expired sessions and attributes now`;
+  purge                         delete expired sessions and attributes now
+  rotate-keys [batch-size]      re-seal encrypted attributes with the newest key of ENCRYPTION_KEYS`;
 
 function out(line: string) {
   process.stdout.write(`${line}\n`);
@@ -47,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
     out(USAGE);
     return command ? 0 : 2;
   }
-  if (!['migrate', 'create-super-user', 'purge'].includes(command)) {
+  if (!['migrate', 'create-super-user', 'purge', 'rotate-keys'].includes(command)) {
     out(`unknown command "${command}"\n${USAGE}`);
     return 2;
   }
@@ -83,6 +85,18 @@ async function main(argv: string[]): Promise<number> {
           }
           throw error;
         }
+      });
+    }
+    if (command === 'rotate-keys') {
+      const batchSize = args[0] === undefined ? 500 : Number(args[0]);
+      if (!Number.isInteger(batchSize) || batchSize < 1) {
+        out('rotate-keys takes a positive whole batch size');
+        return 2;
+      }
+      return await withContext(config, async (ctx) => {
+        const report = await ctx.get(KeyRotationService).rotate(batchSize);
+        out(`re-sealed ${report.rotated}, failed ${report.failed}, left under older keys ${report.remaining}`);
+        return report.failed > 0 || report.remaining > 0 ? 1 : 0;
       });
     }
     return await withContext(config, async (ctx) => {

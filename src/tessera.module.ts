@@ -26,6 +26,8 @@ export class TesseraModule {
     const features = [CryptoModule, SessionsModule, UsersModule, AuthModule, AttributesModule, SweeperModule];
     return {
       module: TesseraModule,
+      // Global, so an application's own modules inject SessionAttrService & co. without importing it.
+      global: true,
       imports: [configModule, DatabaseModule.forRoot(config.databaseUrl, config.dbPoolSize), ...features],
       exports: features,
     };

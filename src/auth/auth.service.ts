@@ -39,6 +39,8 @@ export class AuthService {
     const warnings: string[] = [];
     if (input.newPassword !== undefined) {
       await this.users.setPassword(user.id, input.newPassword);
+      // As with any password change, sessions opened under the old password end.
+      await this.sessions.revokeAllOfUser(user.id);
     } else if (expired || user.passwordMustChange) {
       throw Errors.passwordChangeRequired();
     } else if (user.passwordExpiresAt && user.passwordExpiresAt.getTime() - now < PASSWORD_EXPIRY_WARNING_MS) {

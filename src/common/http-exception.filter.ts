@@ -64,6 +64,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
           : exception.message;
       return { statusCode, code: codeByStatus[statusCode] ?? (statusCode >= 500 ? 'internal_error' : 'bad_request'), message };
     }
+    // PostgreSQL's data exceptions (class 22: a NUL byte in text, a date out of range, ...) can only
+    // come from what the client sent; the driver's message is not echoed, it may quote the value.
+    const sqlState = (exception as { driverError?: { code?: unknown }; code?: unknown })?.driverError?.code ?? (exception as { code?: unknown })?.code;
+    if (typeof sqlState === 'string' && /^22[0-9A-Z]{3}$/.test(sqlState)) {
+      return { statusCode: 400, code: 'validation_failed', message: 'a field holds a value the database cannot store (out of range or malformed)' };
+    }
     const statusCode = (exception as { statusCode?: unknown })?.statusCode;
     if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
       return { statusCode, code: codeByStatus[statusCode] ?? 'bad_request', message: 'request rejected' };
@@ -78,7 +84,7 @@ export function describe(exception: unknown): string {
   if (exception instanceof Error) {
     const code = (exception as { code?: unknown }).code;
     const where = exception.stack?.split('\n').slice(1, 4).map((l) => l.trim()).join(' | ');
-    return `${exception.name}${code ? ` (${String(code)})` : ''} at ${where ?? 'unknown'}`;
+    return `${exception.name}${code ? ` (${String(code)})` : ''} ${where ?? 'at unknown'}`;
   }
   return 'non-error thrown';
 }

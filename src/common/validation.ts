@@ -12,9 +12,30 @@ export function describeValidationErrors(errors: ValidationError[], prefix = '')
   });
 }
 
-/** Unknown fields are rejected, known ones checked, and the failure is `400 validation_failed`. */
+/** True when any string in `value` (recursively) holds a NUL character, which PostgreSQL text cannot. */
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value && typeof value === 'object') return Object.values(value).some(containsNul);
+  return false;
+}
+
+/**
+ * Unknown fields are rejected, known ones checked, and the failure is `400 validation_failed`.
+ * Bodies and queries bound to a DTO class may not carry NUL characters (attribute bodies are not
+ * DTOs: their values are JSON, stored as JSON text, where a NUL stays escaped).
+ */
+class TesseraValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata) {
+    if (metadata.metatype && metadata.metatype !== Object && containsNul(value)) {
+      throw Errors.validation(`${metadata.type === 'query' ? 'query' : 'body'} must not contain NUL characters`);
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new TesseraValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

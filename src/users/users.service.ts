@@ -85,10 +85,14 @@ export class UsersService {
     if (!result.affected) throw userNotFound();
   }
 
-  /** Locking takes effect at once: session lookups refuse sessions of locked users. */
+  /**
+   * Locking takes effect at once (session lookups refuse sessions of locked users) and ends the
+   * user's sessions, so unlocking later does not bring old sessions back.
+   */
   async setLocked(id: string, isLocked: boolean): Promise<UserView> {
     const result = await this.users.update({ id }, { isLocked, updatedAt: new Date() });
     if (!result.affected) throw userNotFound();
+    if (isLocked) await this.sessions.revokeAllOfUser(id);
     return this.get(id);
   }
 

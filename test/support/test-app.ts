@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Pool } from 'pg';
 import request from 'supertest';
-import { createApp } from '../../src/app.factory';
+import { createApp, CreateAppOptions } from '../../src/app.factory';
 import { AppConfig, loadConfig } from '../../src/config/config';
 import { UsersService } from '../../src/users/users.service';
 import type { CreateUserDto } from '../../src/users/dto/user.dto';
@@ -38,7 +38,10 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  overrides: Record<string, string> = {},
+  imports: CreateAppOptions['imports'] = [],
+): Promise<TestApp> {
   const config = testConfig(overrides);
   const logs: string[] = [];
   const sink = new Writable({
@@ -47,7 +50,7 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
       done();
     },
   });
-  const app = await createApp(config, { logDestination: sink });
+  const app = await createApp(config, { logDestination: sink, imports });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const pg = new Pool({ connectionString: config.databaseUrl, max: 2 });
