@@ -1,8 +1,9 @@
 import { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply } from 'fastify';
 import type { DestinationStream } from 'pino';
-import { AllExceptionsFilter } from './common/http-exception.filter';
+import { AllExceptionsFilter, frameworkErrorBody } from './common/http-exception.filter';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/config';
 import { AppLogger } from './logging/app-logger';
@@ -23,6 +24,12 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     bodyLimit: config.bodyLimitBytes,
     // HEAD routes are declared explicitly where the API has them (attribute exists).
     exposeHeadRoutes: false,
+    // Attribute names (128 characters) travel URL-encoded in paths: up to 12 bytes a character.
+    maxParamLength: 2048,
+    frameworkErrors: (error: { code?: string }, _request: unknown, reply: FastifyReply) => {
+      const body = frameworkErrorBody(error);
+      reply.code(body.statusCode).send(body);
+    },
     trustProxy: process.env.TRUST_PROXY === 'true',
   });
   const root: DynamicModule = {

@@ -89,8 +89,8 @@ function operation(op: AttrOp, table: string, p: (n: number) => string): { ctes:
       return {
         ctes: `input AS (
     SELECT * FROM unnest(${p(1)}::text[], ${p(2)}::bool[], ${p(3)}::text[], ${p(4)}::bytea[], ${p(5)}::text[],
-                         ${p(6)}::bool[], ${p(7)}::int[])
-      AS i(name, has_value, value, sealed, key_id, keep_expiry, expiration)
+                         ${p(6)}::bool[], ${p(7)}::int[], ${p(8)}::bool[])
+      AS i(name, has_value, value, sealed, key_id, keep_expiry, expiration, expect_sealed)
   ),
   w AS (
     UPDATE ${table} AS a SET
@@ -101,6 +101,8 @@ function operation(op: AttrOp, table: string, p: (n: number) => string): { ctes:
       updated_at = now()
     FROM owner o CROSS JOIN input i
     WHERE o.allowed AND a.owner_id = o.id AND a.name = i.name AND ${LIVE}
+      -- an update that keeps the stored form applies only if the form is still the one read
+      AND (i.expect_sealed IS NULL OR (a.sealed IS NOT NULL) = i.expect_sealed)
     RETURNING ${META_RETURNING}
   )`,
         result: 'w',
@@ -141,6 +143,7 @@ export function buildAttrStatement(kind: OwnerKind, mode: AccessMode, op: AttrOp
   const caller = mode === 'caller';
   const text = `WITH ${ownerCte(kind, mode)}${ctes ? `,\n  ${ctes}` : ''}
 SELECT ${caller ? 'c.id IS NOT NULL' : 'true'} AS authed, ${caller ? 'c.id' : 'NULL::uuid'} AS caller_session_id,
+       ${caller ? 'c.is_super_user' : 'true'} AS caller_is_super,
        o.id AS owner_id, o.allowed, r.name, r.value, r.sealed, r.key_id, r.encrypted, r.created_at, r.updated_at,
        LEAST(r.own_expires_at, o.live_until) AS expires_at${check ? `,\n       ${check}` : ''}
 FROM (SELECT 1) one

