@@ -25,7 +25,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     // HEAD routes are declared explicitly where the API has them (attribute exists).
     exposeHeadRoutes: false,
     // Attribute names (128 characters) travel URL-encoded in paths: up to 12 bytes a character.
-    maxParamLength: 2048,
+    routerOptions: { maxParamLength: 2048 },
     frameworkErrors: (error: { code?: string }, _request: unknown, reply: FastifyReply) => {
       const body = frameworkErrorBody(error);
       reply.code(body.statusCode).send(body);
