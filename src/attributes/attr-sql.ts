@@ -59,13 +59,22 @@ function everyName(code: string, countLive = 'count(*)') {
   END AS failed`;
 }
 
+/**
+ * The `input` relation of an operation from its parameters: for a batch, parallel arrays expanded
+ * with `unnest`; for a single item, the same columns from plain scalars (cheaper to send and plan).
+ */
+function input(p: (n: number) => string, single: boolean, columns: Array<[string, string]>): string {
+  if (single) return `input AS (SELECT ${columns.map(([name, type], i) => `${p(i + 1)}::${type} AS ${name}`).join(', ')})`;
+  return `input AS (
+    SELECT * FROM unnest(${columns.map(([, type], i) => `${p(i + 1)}::${type}[]`).join(', ')})
+      AS i(${columns.map(([name]) => name).join(', ')})
+  )`;
+}
+
 /** The CTEs, the result relation and any check column of one operation; `p(n)` is its n-th parameter. */
-function operation(op: AttrOp, table: string, p: (n: number) => string): { ctes: string; result: string; check?: string } {
+function operation(op: AttrOp, table: string, p: (n: number) => string, single: boolean): { ctes: string; result: string; check?: string } {
   const write = (conflict: string) => ({
-    ctes: `input AS (
-    SELECT * FROM unnest(${p(1)}::text[], ${p(2)}::text[], ${p(3)}::bytea[], ${p(4)}::text[], ${p(5)}::int[])
-      AS i(name, value, sealed, key_id, expiration)
-  ),
+    ctes: `${input(p, single, [['name', 'text'], ['value', 'text'], ['sealed', 'bytea'], ['key_id', 'text'], ['expiration', 'int']])},
   w AS (
     INSERT INTO ${table} AS a (owner_id, name, value, sealed, key_id, created_at, updated_at, expires_at)
     SELECT o.id, i.name, i.value, i.sealed, i.key_id, now(), now(), now() + make_interval(secs => i.expiration)
@@ -87,11 +96,10 @@ function operation(op: AttrOp, table: string, p: (n: number) => string): { ctes:
       return write('');
     case 'update':
       return {
-        ctes: `input AS (
-    SELECT * FROM unnest(${p(1)}::text[], ${p(2)}::bool[], ${p(3)}::text[], ${p(4)}::bytea[], ${p(5)}::text[],
-                         ${p(6)}::bool[], ${p(7)}::int[], ${p(8)}::bool[])
-      AS i(name, has_value, value, sealed, key_id, keep_expiry, expiration, expect_sealed)
-  ),
+        ctes: `${input(p, single, [
+          ['name', 'text'], ['has_value', 'bool'], ['value', 'text'], ['sealed', 'bytea'], ['key_id', 'text'],
+          ['keep_expiry', 'bool'], ['expiration', 'int'], ['expect_sealed', 'bool'],
+        ])},
   w AS (
     UPDATE ${table} AS a SET
       value = CASE WHEN i.has_value THEN i.value ELSE a.value END,
@@ -110,7 +118,7 @@ function operation(op: AttrOp, table: string, p: (n: number) => string): { ctes:
       };
     case 'delete':
       return {
-        ctes: `input AS (SELECT unnest(${p(1)}::text[]) AS name),
+        ctes: `${input(p, single, [['name', 'text']])},
   w AS (
     DELETE FROM ${table} AS a USING owner o
     WHERE o.allowed AND a.owner_id = o.id AND a.name IN (SELECT name FROM input)
@@ -123,7 +131,7 @@ function operation(op: AttrOp, table: string, p: (n: number) => string): { ctes:
     case 'probe':
     case 'list': {
       const values = op === 'read' ? 'a.value, a.sealed' : 'NULL::text AS value, NULL::bytea AS sealed';
-      const which = op === 'list' ? '' : `AND a.name = ANY(${p(1)}::text[])`;
+      const which = op === 'list' ? '' : single ? `AND a.name = ${p(1)}::text` : `AND a.name = ANY(${p(1)}::text[])`;
       return {
         ctes: '',
         result: `LATERAL (
@@ -137,17 +145,19 @@ function operation(op: AttrOp, table: string, p: (n: number) => string): { ctes:
   }
 }
 
-export function buildAttrStatement(kind: OwnerKind, mode: AccessMode, op: AttrOp): { name: string; text: string } {
+/** The statement of `op`; `single`: for exactly one item, its parameters scalars instead of arrays. */
+export function buildAttrStatement(kind: OwnerKind, mode: AccessMode, op: AttrOp, single = false): { name: string; text: string } {
   const base = OWNER_PARAMS[mode];
-  const { ctes, result, check } = operation(op, ATTR_TABLE[kind], (n) => `$${base + n}`);
+  const { ctes, result, check } = operation(op, ATTR_TABLE[kind], (n) => `$${base + n}`, single && op !== 'list');
   const caller = mode === 'caller';
   const text = `WITH ${ownerCte(kind, mode)}${ctes ? `,\n  ${ctes}` : ''}
 SELECT ${caller ? 'c.id IS NOT NULL' : 'true'} AS authed, ${caller ? 'c.id' : 'NULL::uuid'} AS caller_session_id,
-       ${caller ? 'c.is_super_user' : 'true'} AS caller_is_super,
+       ${caller ? 'c.is_super_user' : 'true'} AS caller_is_super, ${caller ? 'c.touch_due' : 'false'} AS touch_due,
+       ${caller ? 'c.expires_at' : 'NULL::timestamptz'} AS caller_expires_at,
        o.id AS owner_id, o.allowed, r.name, r.value, r.sealed, r.key_id, r.encrypted, r.created_at, r.updated_at,
        LEAST(r.own_expires_at, o.live_until) AS expires_at${check ? `,\n       ${check}` : ''}
 FROM (SELECT 1) one
 ${caller ? 'LEFT JOIN caller c ON true\n' : ''}LEFT JOIN owner o ON true
 LEFT JOIN ${result} r ON true`;
-  return { name: `attr_${kind}_${mode}_${op}`, text };
+  return { name: `attr_${kind}_${mode}_${op}${single ? '_1' : ''}`, text };
 }

@@ -6,6 +6,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { AttrCipher } from '../crypto/attr-cipher.service';
 import { hashToken, isWellFormedToken } from '../crypto/token';
 import { Db } from '../database/db.service';
+import { SessionsService } from '../sessions/sessions.service';
 import { ATTR_TABLE, AttrOp, buildAttrStatement, OwnerKind } from './attr-sql';
 import type {
   Attr,
@@ -25,6 +26,8 @@ interface AttrRow {
   authed: boolean;
   caller_session_id: string | null;
   caller_is_super: boolean | null;
+  touch_due: boolean | null;
+  caller_expires_at: Date | null;
   owner_id: string | null;
   allowed: boolean | null;
   name: string | null;
@@ -74,6 +77,7 @@ export abstract class AttrService {
     readonly kind: OwnerKind,
     private readonly db: Db,
     private readonly cipher: AttrCipher,
+    private readonly sessions: SessionsService,
     private readonly config: AppConfig,
   ) {}
 
@@ -292,10 +296,10 @@ export abstract class AttrService {
     return id.toLowerCase();
   }
 
-  private statement(mode: 'caller' | 'direct', op: AttrOp) {
-    const key = `${mode}:${op}`;
+  private statement(mode: 'caller' | 'direct', op: AttrOp, single: boolean) {
+    const key = `${mode}:${op}:${single}`;
     let statement = this.statements.get(key);
-    if (!statement) this.statements.set(key, (statement = buildAttrStatement(this.kind, mode, op)));
+    if (!statement) this.statements.set(key, (statement = buildAttrStatement(this.kind, mode, op, single)));
     return statement;
   }
 
@@ -310,16 +314,19 @@ export abstract class AttrService {
       mode = 'direct';
       prefix = [this.directOwnerId(owner)];
     }
-    const { name, text } = this.statement(mode, op);
+    // Operation parameters are parallel arrays; one item travels as scalars, in its own statement.
+    const single = params.length > 0 && (params[0] as unknown[]).length === 1;
+    const { name, text } = this.statement(mode, op, single);
     let rows: AttrRow[];
     try {
-      rows = await this.db.query<AttrRow>(name, text, [...prefix, ...params]);
+      rows = await this.db.query<AttrRow>(name, text, [...prefix, ...(single ? params.map((p) => (p as unknown[])[0]) : params)]);
     } catch (error) {
       throw batchFailure(error) ?? error;
     }
     const head = rows[0];
     if (!head.authed) throw Errors.sessionInvalid();
     if (isCaller(owner)) owner.callerSessionId = head.caller_session_id ?? undefined;
+    if (head.touch_due && head.caller_session_id) this.sessions.touch(head.caller_session_id, head.caller_expires_at!);
     // To a caller who is not a super-user, another user id is forbidden whether or not it exists.
     if (!head.owner_id) throw this.kind === 'user' && !head.caller_is_super ? Errors.forbidden('super-user rights required') : this.ownerNotFound();
     // Another user's session answers as missing, so session ids cannot be probed.
@@ -349,14 +356,14 @@ function batchFailure(error: unknown): AppError | undefined {
 
 @Injectable()
 export class SessionAttrService extends AttrService {
-  constructor(db: Db, cipher: AttrCipher, @Inject(APP_CONFIG) config: AppConfig) {
-    super('session', db, cipher, config);
+  constructor(db: Db, cipher: AttrCipher, sessions: SessionsService, @Inject(APP_CONFIG) config: AppConfig) {
+    super('session', db, cipher, sessions, config);
   }
 }
 
 @Injectable()
 export class UserAttrService extends AttrService {
-  constructor(db: Db, cipher: AttrCipher, @Inject(APP_CONFIG) config: AppConfig) {
-    super('user', db, cipher, config);
+  constructor(db: Db, cipher: AttrCipher, sessions: SessionsService, @Inject(APP_CONFIG) config: AppConfig) {
+    super('user', db, cipher, sessions, config);
   }
 }

@@ -50,7 +50,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse();
     const body = this.toBody(exception);
-    if (body.statusCode >= 500) this.logger.error(describe(exception));
+    if (body.statusCode >= 500) this.logger.error(describeError(exception));
     reply.status(body.statusCode).send(body);
   }
 
@@ -86,7 +86,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
 }
 
 /** A log-safe description: class, code and, for our own errors only, the message. */
-export function describe(exception: unknown): string {
+export function describeError(exception: unknown): string {
   if (exception instanceof AppError) return `${exception.code}: ${exception.message}`;
   if (exception instanceof Error) {
     const code = (exception as { code?: unknown }).code;

@@ -85,9 +85,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     attrMaxBatch: int(env, 'ATTR_MAX_BATCH', 1000, 1),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024),
     logLevel: str(env, 'LOG_LEVEL') ?? 'info',
-    argon2MemoryKib: int(env, 'ARGON2_MEMORY_KIB', 65536, 1024),
-    argon2TimeCost: int(env, 'ARGON2_TIME_COST', 3, 1),
-    argon2Parallelism: int(env, 'ARGON2_PARALLELISM', 4, 1),
+    // OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane): one lane keeps a hash on one core.
+    argon2MemoryKib: int(env, 'ARGON2_MEMORY_KIB', 19456, 1024),
+    argon2TimeCost: int(env, 'ARGON2_TIME_COST', 2, 1),
+    argon2Parallelism: int(env, 'ARGON2_PARALLELISM', 1, 1),
     passwordHashConcurrency: int(env, 'PASSWORD_HASH_CONCURRENCY', 1, 1),
     passwordHashQueueLimit: int(env, 'PASSWORD_HASH_QUEUE_LIMIT', 64, 1),
     passwordMinLength: int(env, 'PASSWORD_MIN_LENGTH', 8, 1),

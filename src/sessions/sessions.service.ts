@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { describeError } from '../common/http-exception.filter';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { Errors } from '../common/app-error';
@@ -30,10 +31,13 @@ const SQL = {
     RETURNING ${SESSION_COLUMNS}`,
   resolve: `
     WITH ${CALLER_CTE}
-    SELECT ${SESSION_COLUMNS.replace('s.expires_at', 'c.expires_at')}, row_to_json(uv) AS "user"
+    SELECT ${SESSION_COLUMNS.replace('s.expires_at', 'c.expires_at')}, c.touch_due AS "touchDue", row_to_json(uv) AS "user"
     FROM caller c
     JOIN sso_session s ON s.id = c.id
     JOIN LATERAL (SELECT ${USER_COLUMNS} FROM sso_user u WHERE u.id = s.user_id) uv ON true`,
+  touch: `
+    UPDATE sso_session s SET expires_at = LEAST($2::timestamptz, s.absolute_expires_at)
+    WHERE s.id = $1 AND s.expires_at > now() AND s.expires_at < $2::timestamptz`,
   renew: `
     UPDATE sso_session s SET expires_at = LEAST(now() + make_interval(secs => $2::int), s.absolute_expires_at)
     WHERE s.id = $1 AND s.expires_at > now()
@@ -53,6 +57,10 @@ const SQL = {
 
 @Injectable()
 export class SessionsService {
+  private readonly logger = new Logger('Sessions');
+  /** Sessions whose slide is being written, so concurrent requests of one session write it once. */
+  private readonly touching = new Set<string>();
+
   constructor(
     private readonly db: Db,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -77,14 +85,29 @@ export class SessionsService {
   /** The live session of a UST with its user, sliding its idle expiry when due; one round trip. */
   async resolve(ust: string): Promise<CurrentSession> {
     if (!isWellFormedToken(ust)) throw Errors.sessionInvalid();
-    const rows = await this.db.query<SessionView & { user: UserView }>('session_resolve', SQL.resolve, [
+    const rows = await this.db.query<SessionView & { user: UserView; touchDue: boolean }>('session_resolve', SQL.resolve, [
       hashToken(ust),
       this.config.sessionIdleTimeoutSeconds,
       this.config.sessionTouchIntervalSeconds,
     ]);
     if (rows.length === 0) throw Errors.sessionInvalid();
-    const { user, ...session } = rows[0];
+    const { user, touchDue, ...session } = rows[0];
+    if (touchDue) this.touch(session.id, session.expiresAt);
     return { session, user: reviveUserDates(user) };
+  }
+
+  /**
+   * Writes a due slide of the idle expiry to `expiresAt` (the value the request answered with), off
+   * the request path; it only ever moves the expiry forward. Should the write fail, the session keeps
+   * its old expiry and a later use retries.
+   */
+  touch(sessionId: string, expiresAt: Date): void {
+    if (this.touching.has(sessionId)) return;
+    this.touching.add(sessionId);
+    this.db
+      .execute('session_touch', SQL.touch, [sessionId, expiresAt])
+      .catch((error) => this.logger.warn(`session touch failed: ${describeError(error)}`))
+      .finally(() => this.touching.delete(sessionId));
   }
 
   async renew(sessionId: string): Promise<SessionView> {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { describe } from '../common/http-exception.filter';
+import { describeError } from '../common/http-exception.filter';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { SessionAttrService, UserAttrService } from '../attributes/attr.service';
 import { SessionsService } from '../sessions/sessions.service';
@@ -27,7 +27,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     this.timer = setInterval(() => {
       if (this.running) return;
       this.running = this.sweepAll()
-        .catch((error) => this.logger.error(describe(error)))
+        .catch((error) => this.logger.error(describeError(error)))
         .finally(() => (this.running = undefined));
     }, this.config.sweepIntervalSeconds * 1000);
     this.timer.unref();
