@@ -50,6 +50,20 @@ const LIVE = `(a.expires_at IS NULL OR a.expires_at > now())`;
 const META_RETURNING = `a.name, NULL::text AS value, NULL::bytea AS sealed, a.key_id, a.sealed IS NOT NULL AS encrypted,
       a.created_at, a.updated_at, a.expires_at AS own_expires_at`;
 
+/**
+ * Locks the rows an update or delete will touch, in name order (byte order, as the service sorts
+ * every batch), so that batches over overlapping names wait for each other instead of deadlocking.
+ * Inserts already take their rows in that order: their input is sorted.
+ */
+function lockInOrder(table: string): string {
+  return `locked AS (
+    SELECT a.name FROM ${table} a CROSS JOIN owner o
+    WHERE o.allowed AND a.owner_id = o.id AND a.name IN (SELECT name FROM input)
+    ORDER BY a.name COLLATE "C"
+    FOR UPDATE OF a
+  )`;
+}
+
 /** Aborts the statement with `code` unless the write touched every input name. */
 function everyName(code: string, countLive = 'count(*)') {
   return `CASE WHEN o.allowed AND (SELECT ${countLive} FROM w) <> (SELECT count(*) FROM input)
@@ -100,6 +114,7 @@ function operation(op: AttrOp, table: string, p: (n: number) => string, single: 
           ['name', 'text'], ['has_value', 'bool'], ['value', 'text'], ['sealed', 'bytea'], ['key_id', 'text'],
           ['keep_expiry', 'bool'], ['expiration', 'int'], ['expect_sealed', 'bool'],
         ])},
+  ${lockInOrder(table)},
   w AS (
     UPDATE ${table} AS a SET
       value = CASE WHEN i.has_value THEN i.value ELSE a.value END,
@@ -107,8 +122,8 @@ function operation(op: AttrOp, table: string, p: (n: number) => string, single: 
       key_id = CASE WHEN i.has_value THEN i.key_id ELSE a.key_id END,
       expires_at = CASE WHEN i.keep_expiry THEN a.expires_at ELSE now() + make_interval(secs => i.expiration) END,
       updated_at = now()
-    FROM owner o CROSS JOIN input i
-    WHERE o.allowed AND a.owner_id = o.id AND a.name = i.name AND ${LIVE}
+    FROM owner o CROSS JOIN input i CROSS JOIN locked l
+    WHERE o.allowed AND a.owner_id = o.id AND a.name = i.name AND l.name = a.name AND ${LIVE}
       -- an update that keeps the stored form applies only if the form is still the one read
       AND (i.expect_sealed IS NULL OR (a.sealed IS NOT NULL) = i.expect_sealed)
     RETURNING ${META_RETURNING}
@@ -119,9 +134,10 @@ function operation(op: AttrOp, table: string, p: (n: number) => string, single: 
     case 'delete':
       return {
         ctes: `${input(p, single, [['name', 'text']])},
+  ${lockInOrder(table)},
   w AS (
-    DELETE FROM ${table} AS a USING owner o
-    WHERE o.allowed AND a.owner_id = o.id AND a.name IN (SELECT name FROM input)
+    DELETE FROM ${table} AS a USING owner o, locked l
+    WHERE o.allowed AND a.owner_id = o.id AND a.name = l.name
     RETURNING ${META_RETURNING}, ${LIVE} AS live
   )`,
         result: '(SELECT * FROM w WHERE w.live)',

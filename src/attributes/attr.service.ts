@@ -58,6 +58,8 @@ export type BoundAttrs = {
 };
 
 const ALIAS_CACHE_LIMIT = 10_000;
+/** deadlock_detected, serialization_failure */
+const RETRYABLE = new Set(['40P01', '40001']);
 
 function isCaller(owner: AttrOwner): owner is CallerAccess {
   return typeof owner === 'object' && owner !== null && 'ust' in owner;
@@ -207,7 +209,7 @@ export abstract class AttrService {
   /** Deletes every name or none: a name with no live attribute fails the batch with `attr_not_found`. */
   async deleteMany(owner: AttrOwner, names: string[]): Promise<void> {
     checkBatch<string>(names, this.config.attrMaxBatch, (n) => n);
-    await this.run(owner, 'delete', [[...names].sort()]);
+    await this.run(owner, 'delete', [[...names].sort(byteOrder)]);
   }
 
   /** Deletes up to `limit` expired attributes (index on expires_at); returns how many. */
@@ -243,7 +245,7 @@ export abstract class AttrService {
     checkBatch<T>(items, this.config.attrMaxBatch, (item) => item?.name);
     checkEncrypt(defaults.encrypt, 'the batch');
     for (const item of items) checkEncrypt(item.encrypt, item.name);
-    return [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...items].sort((a, b) => byteOrder(a.name, b.name));
   }
 
   private inOrder(items: Array<{ name: string }>, metas: AttrMeta[]): AttrMeta[] {
@@ -317,11 +319,18 @@ export abstract class AttrService {
     // Operation parameters are parallel arrays; one item travels as scalars, in its own statement.
     const single = params.length > 0 && (params[0] as unknown[]).length === 1;
     const { name, text } = this.statement(mode, op, single);
+    const values = [...prefix, ...(single ? params.map((p) => (p as unknown[])[0]) : params)];
     let rows: AttrRow[];
-    try {
-      rows = await this.db.query<AttrRow>(name, text, [...prefix, ...(single ? params.map((p) => (p as unknown[])[0]) : params)]);
-    } catch (error) {
-      throw batchFailure(error) ?? error;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        rows = await this.db.query<AttrRow>(name, text, values);
+        break;
+      } catch (error) {
+        // Batches touching overlapping rows in another order can deadlock; PostgreSQL aborts one of
+        // them whole, so running it again is safe.
+        if (attempt < 3 && RETRYABLE.has((error as DatabaseError)?.code ?? '')) continue;
+        throw batchFailure(error) ?? error;
+      }
     }
     const head = rows[0];
     if (!head.authed) throw Errors.sessionInvalid();
@@ -339,6 +348,11 @@ export abstract class AttrService {
       ? Errors.notFound('session_not_found', 'no such live session')
       : Errors.notFound('user_not_found', 'no such user');
   }
+}
+
+/** UTF-8 byte order, PostgreSQL's `COLLATE "C"`: the one order every batch locks its rows in. */
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 function toMeta(row: AttrRow): AttrMeta {
