@@ -138,22 +138,9 @@ export abstract class AttrService {
   private async updateOnce(owner: AttrOwner, items: UpdateItem[], sorted: UpdateItem[], defaults: WriteOptions, sealedNow: Map<string, boolean>): Promise<AttrMeta[]> {
     const resolved = sorted.map((item) => (sealedNow.has(item.name) ? { ...item, encrypt: sealedNow.get(item.name) } : item));
     const ownerId = await this.ownerIdForSealing(owner, resolved, defaults);
-    const cols = { names: [] as string[], hasValue: [] as boolean[], values: [] as (string | null)[], sealed: [] as (Buffer | null)[], keys: [] as (string | null)[], keep: [] as boolean[], exps: [] as (number | null)[], expect: [] as (boolean | null)[] };
-    for (const item of resolved) {
-      const expiration = checkExpiration(item.expiration === undefined ? defaults.expiration : item.expiration, item.name);
-      const hasValue = item.value !== undefined;
-      if (!hasValue && item.encrypt !== undefined) throw Errors.validation(`encrypt of "${item.name}" needs a value`);
-      const stored = hasValue ? this.encode(ownerId, item, defaults) : { value: null, sealed: null, keyId: null };
-      cols.names.push(item.name);
-      cols.hasValue.push(hasValue);
-      cols.values.push(stored.value);
-      cols.sealed.push(stored.sealed);
-      cols.keys.push(stored.keyId);
-      cols.keep.push(expiration === undefined);
-      cols.exps.push(expiration ?? null);
-      cols.expect.push(sealedNow.get(item.name) ?? null);
-    }
-    const rows = await this.run(owner, 'update', [cols.names, cols.hasValue, cols.values, cols.sealed, cols.keys, cols.keep, cols.exps, cols.expect]);
+    const cols = this.columns(ownerId, resolved, defaults, false);
+    const expect = resolved.map((item) => sealedNow.get(item.name) ?? null);
+    const rows = await this.run(owner, 'update', [cols.names, cols.hasValue, cols.values, cols.sealed, cols.keys, cols.keep, cols.exps, expect]);
     return this.inOrder(items, rows.map(toMeta));
   }
 
@@ -226,18 +213,31 @@ export abstract class AttrService {
   private async write(op: 'create' | 'set', owner: AttrOwner, items: AttrItem[], defaults: WriteOptions): Promise<AttrMeta[]> {
     const sorted = this.sortedBatch(items, defaults);
     const ownerId = await this.ownerIdForSealing(owner, sorted, defaults);
-    const names: string[] = [], values: (string | null)[] = [], sealed: (Buffer | null)[] = [], keys: (string | null)[] = [], exps: (number | null)[] = [];
-    for (const item of sorted) {
-      const expiration = checkExpiration(item.expiration === undefined ? defaults.expiration : item.expiration, item.name);
-      const stored = this.encode(ownerId, item, defaults);
-      names.push(item.name);
-      values.push(stored.value);
-      sealed.push(stored.sealed);
-      keys.push(stored.keyId);
-      exps.push(expiration ?? null);
-    }
-    const rows = await this.run(owner, op, [names, values, sealed, keys, exps]);
+    const cols = this.columns(ownerId, sorted, defaults, true);
+    const rows = await this.run(owner, op, [cols.names, cols.values, cols.sealed, cols.keys, cols.exps]);
     return this.inOrder(items, rows.map(toMeta));
+  }
+
+  /**
+   * A sorted batch as the parallel arrays its statement takes. Without `valueRequired`, an item
+   * without a value keeps its stored one (`hasValue` false) and, without an expiration, its expiry.
+   */
+  private columns(ownerId: string | null, items: UpdateItem[], defaults: WriteOptions, valueRequired: boolean) {
+    const cols = { names: [] as string[], hasValue: [] as boolean[], values: [] as (string | null)[], sealed: [] as (Buffer | null)[], keys: [] as (string | null)[], keep: [] as boolean[], exps: [] as (number | null)[] };
+    for (const item of items) {
+      const expiration = checkExpiration(item.expiration === undefined ? defaults.expiration : item.expiration, item.name);
+      const hasValue = valueRequired || item.value !== undefined;
+      if (!hasValue && item.encrypt !== undefined) throw Errors.validation(`encrypt of "${item.name}" needs a value`);
+      const stored = hasValue ? this.encode(ownerId, item, defaults) : { value: null, sealed: null, keyId: null };
+      cols.names.push(item.name);
+      cols.hasValue.push(hasValue);
+      cols.values.push(stored.value);
+      cols.sealed.push(stored.sealed);
+      cols.keys.push(stored.keyId);
+      cols.keep.push(expiration === undefined);
+      cols.exps.push(expiration ?? null);
+    }
+    return cols;
   }
 
   /** Validates a batch and orders it by name, so concurrent batches lock rows in the same order. */
