@@ -1,35 +1,83 @@
-import { DynamicModule, Module } from '@nestjs/common';
-import { AttributesModule } from './attributes/attributes.module';
-import { AuthModule } from './auth/auth.module';
-import { APP_CONFIG, AppConfig } from './config/config';
-import { CryptoModule } from './crypto/crypto.module';
-import { DatabaseModule } from './database/database.module';
-import { SessionsModule } from './sessions/sessions.module';
-import { SweeperModule } from './sweeper/sweeper.module';
-import { UsersModule } from './users/users.module';
+import { ConfigurableModuleBuilder, Inject, Module, OnApplicationShutdown, Provider } from '@nestjs/common';
+import { SessionAttrService, UserAttrService } from './attributes/attr.service';
+import { CallerAccess } from './attributes/caller-access';
+import { KeyRotationService } from './attributes/key-rotation.service';
+import { AuthService } from './auth/auth.service';
+import { resolveOptions, TESSERA_CONFIG, TesseraConfig, TesseraOptions } from './config/options';
+import { AttrCipher } from './crypto/attr-cipher.service';
+import { PasswordHasher } from './crypto/password-hasher.service';
+import { Db } from './database/db';
+import { runMigrations } from './database/migrate';
+import { SessionAttrController, UserAttrController } from './http/attr.controller';
+import { AuthController } from './http/auth.controller';
+import { SessionGuard } from './http/session.guard';
+import { SessionsController } from './http/sessions.controller';
+import { UsersController } from './http/users.controller';
+import { SessionsService } from './sessions/sessions.service';
+import { SweeperService } from './sweeper/sweeper.service';
+import { UsersService } from './users/users.service';
+
+/** Options of the module itself, beside Tessera's settings. */
+export interface TesseraModuleExtras {
+  /** Mount Tessera's REST API (login, sessions, users, attributes) in the application. Default: off. */
+  routes?: boolean;
+  /** Make Tessera's services injectable in every module of the application. Default: on. */
+  isGlobal?: boolean;
+}
+
+/** The REST API, as mounted with `routes: true`. */
+export const TESSERA_CONTROLLERS = [AuthController, SessionsController, UsersController, SessionAttrController, UserAttrController];
+
+const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } = new ConfigurableModuleBuilder<TesseraOptions>({
+  moduleName: 'Tessera',
+})
+  .setClassMethodName('forRoot')
+  .setExtras<TesseraModuleExtras>({ routes: false, isGlobal: true }, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal,
+    controllers: extras.routes ? TESSERA_CONTROLLERS : [],
+  }))
+  .build();
+
+/** `TesseraModule.forRoot(options)` takes these. */
+export type TesseraModuleOptions = typeof OPTIONS_TYPE;
+/** `TesseraModule.forRootAsync({ imports, inject, useFactory })` takes these. */
+export type TesseraModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
+
+const services = [
+  PasswordHasher, AttrCipher, UsersService, SessionsService, AuthService, SessionAttrService, UserAttrService,
+  KeyRotationService, SweeperService, CallerAccess, SessionGuard,
+];
+
+const providers: Provider[] = [
+  // Checked once at start: a wrong option stops the application with one line per problem.
+  { provide: TESSERA_CONFIG, inject: [MODULE_OPTIONS_TOKEN], useFactory: (options: TesseraOptions) => resolveOptions(options) },
+  {
+    provide: Db,
+    inject: [TESSERA_CONFIG],
+    useFactory: async (config: TesseraConfig) => {
+      if (config.migrationsRun) await runMigrations(config.databaseUrl);
+      return new Db({ url: config.databaseUrl, poolSize: config.dbPoolSize });
+    },
+  },
+  ...services,
+];
 
 /**
- * Everything Tessera is, as one Nest module: the HTTP service mounts it, and so can another Nest
- * application that wants `AuthService`, `SessionsService` and the attribute services in-process.
- * `config.databaseUrl` must be set (the service's bootstrap fills it in for the embedded server).
+ * Everything Tessera is, as one Nest module: `TesseraModule.forRoot({ databaseUrl, ... })` or
+ * `forRootAsync(...)`. The HTTP service mounts it with `routes: true`; a host application injects
+ * `AuthService`, `SessionsService`, `UsersService`, `SessionAttrService` and `UserAttrService`, and
+ * guards its own routes with `@Authenticated()`. Its database pool is its own (docs/embedding.md).
  */
-@Module({})
-export class TesseraModule {
-  static forRoot(config: AppConfig): DynamicModule {
-    if (!config.databaseUrl) throw new Error('TesseraModule.forRoot needs config.databaseUrl');
-    const configModule: DynamicModule = {
-      module: class TesseraConfigModule {},
-      global: true,
-      providers: [{ provide: APP_CONFIG, useValue: config }],
-      exports: [APP_CONFIG],
-    };
-    const features = [CryptoModule, SessionsModule, UsersModule, AuthModule, AttributesModule, SweeperModule];
-    return {
-      module: TesseraModule,
-      // Global, so an application's own modules inject SessionAttrService & co. without importing it.
-      global: true,
-      imports: [configModule, DatabaseModule.forRoot(config.databaseUrl, config.dbPoolSize), ...features],
-      exports: features,
-    };
+@Module({ providers, exports: [TESSERA_CONFIG, ...services] })
+export class TesseraModule extends ConfigurableModuleClass implements OnApplicationShutdown {
+  constructor(@Inject(Db) private readonly db: Db) {
+    super();
+  }
+
+  // Runs after every `beforeApplicationShutdown` hook (the sweeper stops there).
+  async onApplicationShutdown() {
+    await this.db.close();
   }
 }
+

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { SessionAttrService, UserAttrService } from '../src/attributes/attr.service';
-import { KeyRotationService } from '../src/attributes/key-rotation.service';
+import { SessionAttrService, UserAttrService } from '../src';
+import { KeyRotationService } from '../src';
 import { loggedInUser, login, startTestApp, TestApp } from './support/test-app';
 
 type Caller = Awaited<ReturnType<typeof loggedInUser>>;

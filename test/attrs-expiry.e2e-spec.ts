@@ -1,6 +1,6 @@
-import type { AppError } from '../src/common/app-error';
-import { SessionAttrService, UserAttrService } from '../src/attributes/attr.service';
-import { SweeperService } from '../src/sweeper/sweeper.service';
+import type { TesseraError } from '../src';
+import { SessionAttrService, UserAttrService } from '../src';
+import { SweeperService } from '../src';
 import { loggedInUser, login, sleep, startTestApp, TestApp } from './support/test-app';
 
 type Res = { status: number; body: unknown };
@@ -14,7 +14,7 @@ type Caller = Awaited<ReturnType<typeof loggedInUser>>;
 const code = (promise: Promise<unknown>) =>
   promise.then(
     () => 'resolved',
-    (error: AppError) => error.code,
+    (error: TesseraError) => error.code,
   );
 
 async function rowNames(t: TestApp, table: string, ownerId: string): Promise<string[]> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { SessionAttrService, UserAttrService } from '../src/attributes/attr.service';
-import { SweeperService } from '../src/sweeper/sweeper.service';
+import { SessionAttrService, UserAttrService } from '../src';
+import { SweeperService } from '../src';
 import { loggedInUser, PASSWORD, startTestApp, TestApp } from './support/test-app';
 
 const MAX_VALUE_BYTES = 2048;

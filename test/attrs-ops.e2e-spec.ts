@@ -1,6 +1,6 @@
-import type { AppError } from '../src/common/app-error';
-import { AttrService, SessionAttrService, UserAttrService } from '../src/attributes/attr.service';
-import type { JsonValue } from '../src/attributes/attr.types';
+import type { TesseraError } from '../src';
+import { AttrService, SessionAttrService, UserAttrService } from '../src';
+import type { JsonValue } from '../src';
 import { loggedInUser, sleep, startTestApp, TestApp } from './support/test-app';
 
 type Res = { status: number; body: unknown; text: string };
@@ -419,7 +419,7 @@ describe('attribute operations', () => {
     const code = (promise: Promise<unknown>) =>
       promise.then(
         () => 'resolved',
-        (error: AppError) => error.code,
+        (error: TesseraError) => error.code,
       );
 
     it.each([

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Test } from 'supertest';
-import type { AppError } from '../src/common/app-error';
-import { SessionAttrService, UserAttrService } from '../src/attributes/attr.service';
+import type { TesseraError } from '../src';
+import { SessionAttrService, UserAttrService } from '../src';
 import { loggedInUser, startTestApp, TestApp } from './support/test-app';
 
 type Caller = Awaited<ReturnType<typeof loggedInUser>>;
@@ -279,7 +279,7 @@ describe('attribute input validation', () => {
         await attempt();
         return { code: 'resolved', message: '' };
       } catch (error) {
-        return { code: (error as AppError).code, message: String((error as Error).message) };
+        return { code: (error as TesseraError).code, message: String((error as Error).message) };
       }
     };
 

@@ -1,4 +1,4 @@
-import { SessionAttrService } from '../src/attributes/attr.service';
+import { SessionAttrService } from '../src';
 import { CartModule } from './example/cart.module';
 import { loggedInUser, login, startTestApp, TestApp } from './support/test-app';
 

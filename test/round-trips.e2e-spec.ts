@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { SessionAttrService } from '../src/attributes/attr.service';
+import { SessionAttrService } from '../src';
 import { loggedInUser, startTestApp, TestApp } from './support/test-app';
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SweeperService } from '../src/sweeper/sweeper.service';
+import { SweeperService } from '../src';
 import { createUser, loggedInUser, login, sleep, startTestApp, TestApp } from './support/test-app';
 
 function expectError(res: { status: number; body: unknown }, status: number, code: string) {

@@ -97,7 +97,7 @@ describe('validation', () => {
     ]);
   });
 
-  it('rejects a body that is not JSON: unknown media types with unsupported_media_type, text with validation_failed', async () => {
+  it('rejects a body that is not UTF-8 JSON with 415 unsupported_media_type: XML, text, a form, another charset', async () => {
     await expectRejected(t, [
       [
         'application/xml login',
@@ -106,13 +106,46 @@ describe('validation', () => {
         'unsupported_media_type',
       ],
       [
-        // Fastify parses text/plain into a string, which is not a login object.
         'text/plain login',
         (f) => t.http().post('/auth/login').set('Content-Type', 'text/plain').send(JSON.stringify(valid(f))),
-        400,
-        'validation_failed',
+        415,
+        'unsupported_media_type',
+      ],
+      [
+        // What `curl -d '{...}'` sends: a cross-site form could send the same.
+        'form-encoded login',
+        (f) => t.http().post('/auth/login').set('Content-Type', 'application/x-www-form-urlencoded').send(JSON.stringify(valid(f))),
+        415,
+        'unsupported_media_type',
+      ],
+      [
+        'form-encoded attribute create',
+        (f) => t.http().post('/sessions/current/attrs').set('Authorization', f.me.auth).type('form').send({ name: 'a', value: 'b' }),
+        415,
+        'unsupported_media_type',
+      ],
+      [
+        'JSON declared as UTF-16',
+        (f) => t.http().post('/auth/login').set('Content-Type', 'application/json; charset=utf-16').send(JSON.stringify(valid(f))),
+        415,
+        'unsupported_media_type',
       ],
     ]);
+  });
+
+  it('never quotes a request body in an error message, and names a missing field once as required', async () => {
+    const f = await fixture(t);
+    const secret = 'Sekrit-Passw0rd-Value';
+    for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'application/json']) {
+      const body = type === 'application/json' ? `{"${secret}": 1}` : JSON.stringify({ username: f.me.user.username, password: secret });
+      const res = await t.http().post('/auth/login').set('Content-Type', type).send(body);
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+      expect(res.text).not.toContain(secret);
+    }
+    const missing = await t.http().post('/auth/login').send({ username: f.me.user.username, currentApp: 'crm' });
+    expect(missing.status).toBe(400);
+    expect(missing.body.message).toBe('password is required');
   });
 
   it('rejects bad verify bodies with validation_failed', async () => {

@@ -112,7 +112,7 @@ function operation(op: AttrOp, table: string, p: (n: number) => string, single: 
       return {
         ctes: `${input(p, single, [
           ['name', 'text'], ['has_value', 'bool'], ['value', 'text'], ['sealed', 'bytea'], ['key_id', 'text'],
-          ['keep_expiry', 'bool'], ['expiration', 'int'], ['expect_sealed', 'bool'],
+          ['keep_expiry', 'bool'], ['expiration', 'int'], ['expect_sealed', 'bool'], ['expect_updated', 'timestamptz'],
         ])},
   ${lockInOrder(table)},
   w AS (
@@ -126,6 +126,8 @@ function operation(op: AttrOp, table: string, p: (n: number) => string, single: 
     WHERE o.allowed AND a.owner_id = o.id AND a.name = i.name AND l.name = a.name AND ${LIVE}
       -- an update that keeps the stored form applies only if the form is still the one read
       AND (i.expect_sealed IS NULL OR (a.sealed IS NOT NULL) = i.expect_sealed)
+      -- a re-seal in place applies only to the version it read (timestamps travel in milliseconds)
+      AND (i.expect_updated IS NULL OR date_trunc('milliseconds', a.updated_at) = i.expect_updated)
     RETURNING ${META_RETURNING}
   )`,
         result: 'w',

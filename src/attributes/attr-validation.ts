@@ -1,5 +1,4 @@
-import { AppError, Errors } from '../common/app-error';
-import type { JsonValue } from './attr.types';
+import { Errors } from '../common/tessera-error';
 
 export const MAX_NAME_CHARS = 128;
 const MAX_EXPIRATION_SECONDS = 2_147_483_647;
@@ -39,7 +38,7 @@ export function serializeValue(value: unknown, name: string, maxBytes: number): 
   }
   if (json === undefined || value === undefined) throw Errors.validation(`value of "${name}" must be a JSON value`);
   if (Buffer.byteLength(json, 'utf8') > maxBytes) {
-    throw new AppError(413, 'payload_too_large', `value of "${name}" is larger than ${maxBytes} bytes`);
+    throw Errors.payloadTooLarge(`value of "${name}" is larger than ${maxBytes} bytes`);
   }
   return json;
 }
@@ -55,8 +54,4 @@ export function checkBatch<T>(items: unknown, maxItems: number, nameOf: (item: T
     seen.add(name);
   }
   return items as T[];
-}
-
-export function parseJsonValue(json: string): JsonValue {
-  return JSON.parse(json) as JsonValue;
 }

@@ -1,50 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DatabaseError } from 'pg';
-import { AppError, Errors } from '../common/app-error';
-import { isUuid } from '../common/validation';
-import { APP_CONFIG, AppConfig } from '../config/config';
+import { Errors, TesseraError } from '../common/tessera-error';
+import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
 import { AttrCipher } from '../crypto/attr-cipher.service';
-import { hashToken, isWellFormedToken } from '../crypto/token';
-import { Db } from '../database/db.service';
-import { SessionsService } from '../sessions/sessions.service';
-import { ATTR_TABLE, AttrOp, buildAttrStatement, OwnerKind } from './attr-sql';
-import type {
-  Attr,
-  AttrItem,
-  AttrMeta,
-  AttrOwner,
-  CallerAccess,
-  ExpiryItem,
-  JsonValue,
-  OwnerRef,
-  UpdateItem,
-  WriteOptions,
-} from './attr.types';
-import { checkBatch, checkEncrypt, checkExpiration, parseJsonValue, serializeValue } from './attr-validation';
+import { Db } from '../database/db';
+import { AttrCodec } from './attr-codec';
+import { ATTR_TABLE, AttrOp, OwnerKind } from './attr-sql';
+import { AttrRow, AttrStatements } from './attr-statements';
+import type { Attr, AttrItem, AttrMeta, ExpiryItem, JsonValue, OwnerRef, UpdateItem, WriteOptions } from './attr.types';
+import { checkBatch, checkEncrypt, checkExpiration } from './attr-validation';
+import { directAccess, isOwnerAccess, OwnerAccess } from './owner-access';
 
-interface AttrRow {
-  authed: boolean;
-  caller_session_id: string | null;
-  caller_is_super: boolean | null;
-  touch_due: boolean | null;
-  caller_expires_at: Date | null;
-  owner_id: string | null;
-  allowed: boolean | null;
-  name: string | null;
-  value: string | null;
-  sealed: Buffer | null;
-  key_id: string | null;
-  encrypted: boolean;
-  created_at: Date;
-  updated_at: Date;
-  expires_at: Date | null;
-}
-
-interface Stored {
-  value: string | null;
-  sealed: Buffer | null;
-  keyId: string | null;
-}
+/** A session or user by id (or an object with its id), or an access a transport built. */
+export type AttrOwner = OwnerRef | OwnerAccess;
 
 const OPS = [
   'create', 'createMany', 'set', 'setMany', 'update', 'updateMany', 'get', 'getMany', 'exists', 'existsMany',
@@ -57,31 +24,24 @@ export type BoundAttrs = {
   [K in OpName]: AttrService[K] extends (owner: AttrOwner, ...args: infer A) => infer R ? (...args: A) => R : never;
 };
 
-const ALIAS_CACHE_LIMIT = 10_000;
-/** deadlock_detected, serialization_failure */
-const RETRYABLE = new Set(['40P01', '40001']);
-
-function isCaller(owner: AttrOwner): owner is CallerAccess {
-  return typeof owner === 'object' && owner !== null && 'ust' in owner;
-}
-
 /**
  * Session and user attributes: one implementation, parameterised by the owner kind. Every call is
- * one statement (see attr-sql.ts): single calls are batches of one. Owners are either trusted
- * in-process references (a session or user id) or a REST caller's UST plus the owner it names.
+ * one statement (attr-sql.ts); single calls are batches of one. Statements are run by
+ * AttrStatements, values encoded by AttrCodec; this class holds the operations themselves.
  */
 export abstract class AttrService {
-  private readonly statements = new Map<string, { name: string; text: string }>();
-  /** UST hash -> owner id for `current`/`me`, needed before a write only to bind a ciphertext to its owner. */
-  private readonly aliasOwners = new Map<string, string>();
+  private readonly statements: AttrStatements;
+  private readonly codec: AttrCodec;
 
   protected constructor(
     readonly kind: OwnerKind,
     private readonly db: Db,
-    private readonly cipher: AttrCipher,
-    private readonly sessions: SessionsService,
-    private readonly config: AppConfig,
-  ) {}
+    cipher: AttrCipher,
+    private readonly config: TesseraConfig,
+  ) {
+    this.statements = new AttrStatements(kind, db, config);
+    this.codec = new AttrCodec(kind, cipher, config);
+  }
 
   of(owner: AttrOwner): BoundAttrs {
     return Object.fromEntries(
@@ -113,34 +73,59 @@ export abstract class AttrService {
   /**
    * Updates every item or none: a name with no live attribute fails the batch with `attr_not_found`.
    * A new value keeps the stored form (sealed or plain) unless `encrypt` (or the batch's) says
-   * otherwise; finding that form out costs one more round trip, so that a value sealed at rest is
-   * never sent to the database in plaintext. If a concurrent write changes the form meanwhile, the
-   * update does not apply and is tried once more.
+   * otherwise; an item with `encrypt` and no value re-seals (or unseals) the stored value in place.
+   * Both need the stored row first, one more round trip, so that a value sealed at rest is never
+   * sent to the database in plaintext. The update applies only if that row has not changed
+   * meanwhile; otherwise it is tried once more.
    */
   async updateMany(owner: AttrOwner, items: UpdateItem[], defaults: WriteOptions = {}): Promise<AttrMeta[]> {
+    const access = this.access(owner);
     const sorted = this.sortedBatch(items, defaults);
-    const keepForm = sorted.filter(
-      (item) => item.value !== undefined && item.encrypt === undefined && defaults.encrypt === undefined,
+    const keepForm = new Set(
+      this.config.attrEncryptDefault || defaults.encrypt !== undefined
+        ? []
+        : sorted.filter((item) => item.value !== undefined && item.encrypt === undefined).map((item) => item.name),
     );
-    if (keepForm.length === 0 || this.config.attrEncryptDefault) return this.updateOnce(owner, items, sorted, defaults, new Map());
+    const reseal = new Set(sorted.filter((item) => item.value === undefined && item.encrypt !== undefined).map((item) => item.name));
+    if (keepForm.size === 0 && reseal.size === 0) return this.updateOnce(access, items, sorted, defaults, new Map());
     for (let attempt = 1; ; attempt++) {
-      const probed = await this.run(owner, 'probe', [keepForm.map((item) => item.name)]);
-      const sealedNow = new Map<string, boolean>(keepForm.map((item) => [item.name, false]));
-      for (const row of probed) sealedNow.set(row.name!, row.encrypted);
+      const stored = await this.run(access, reseal.size ? 'read' : 'probe', [[...keepForm, ...reseal]]);
+      const seen = new Map(stored.map((row) => [row.name!, row]));
       try {
-        return await this.updateOnce(owner, items, sorted, defaults, sealedNow);
+        return await this.updateOnce(access, items, sorted, defaults, seen, keepForm, reseal);
       } catch (error) {
-        if (attempt >= 2 || !(error instanceof AppError) || error.code !== 'attr_not_found') throw error;
+        if (attempt >= 2 || !(error instanceof TesseraError) || error.code !== 'attr_not_found') throw error;
       }
     }
   }
 
-  private async updateOnce(owner: AttrOwner, items: UpdateItem[], sorted: UpdateItem[], defaults: WriteOptions, sealedNow: Map<string, boolean>): Promise<AttrMeta[]> {
-    const resolved = sorted.map((item) => (sealedNow.has(item.name) ? { ...item, encrypt: sealedNow.get(item.name) } : item));
-    const ownerId = await this.ownerIdForSealing(owner, resolved, defaults);
+  /**
+   * One update statement. `seen` holds the stored rows read first: a keep-form item takes its row's
+   * form, a re-seal item its row's value; each then applies only to that unchanged row.
+   */
+  private async updateOnce(
+    access: OwnerAccess,
+    items: UpdateItem[],
+    sorted: UpdateItem[],
+    defaults: WriteOptions,
+    seen: Map<string, AttrRow>,
+    keepForm = new Set<string>(),
+    reseal = new Set<string>(),
+  ): Promise<AttrMeta[]> {
+    const resolved = sorted.map((item): UpdateItem => {
+      const row = seen.get(item.name);
+      if (keepForm.has(item.name)) return { ...item, encrypt: row?.encrypted ?? false };
+      if (reseal.has(item.name) && row) return { ...item, value: this.codec.decode(row) };
+      return item;
+    });
+    const ownerId = await this.sealingOwnerId(access, resolved, defaults);
     const cols = this.columns(ownerId, resolved, defaults, false);
-    const expect = resolved.map((item) => sealedNow.get(item.name) ?? null);
-    const rows = await this.run(owner, 'update', [cols.names, cols.hasValue, cols.values, cols.sealed, cols.keys, cols.keep, cols.exps, expect]);
+    // A guarded item applies only to the row read: same form, and for a re-seal the same version.
+    const expectSealed = resolved.map((item) => (keepForm.has(item.name) ? (seen.get(item.name)?.encrypted ?? false) : null));
+    const expectUpdated = resolved.map((item) => (reseal.has(item.name) ? (seen.get(item.name)?.updated_at ?? null) : null));
+    const rows = await this.run(access, 'update', [
+      cols.names, cols.hasValue, cols.values, cols.sealed, cols.keys, cols.keep, cols.exps, expectSealed, expectUpdated,
+    ]);
     return this.inOrder(items, rows.map(toMeta));
   }
 
@@ -163,8 +148,8 @@ export abstract class AttrService {
   /** One entry per asked name, in the order asked: the attribute, or `null` when there is none. */
   async getMany(owner: AttrOwner, names: string[]): Promise<Array<Attr | null>> {
     checkBatch<string>(names, this.config.attrMaxBatch, (n) => n);
-    const rows = await this.run(owner, 'read', [names]);
-    const found = new Map(rows.map((row) => [row.name!, this.toAttr(row)]));
+    const rows = await this.run(this.access(owner), 'read', [names]);
+    const found = new Map(rows.map((row) => [row.name!, { ...toMeta(row), value: this.codec.decode(row) }]));
     return names.map((name) => found.get(name) ?? null);
   }
 
@@ -174,7 +159,7 @@ export abstract class AttrService {
 
   async existsMany(owner: AttrOwner, names: string[]): Promise<boolean[]> {
     checkBatch<string>(names, this.config.attrMaxBatch, (n) => n);
-    const rows = await this.run(owner, 'probe', [names]);
+    const rows = await this.run(this.access(owner), 'probe', [names]);
     const found = new Set(rows.map((row) => row.name));
     return names.map((name) => found.has(name));
   }
@@ -186,7 +171,7 @@ export abstract class AttrService {
 
   /** Metadata of every live attribute, sorted by name; no values. */
   async list(owner: AttrOwner): Promise<AttrMeta[]> {
-    return (await this.run(owner, 'list', [])).map(toMeta);
+    return (await this.run(this.access(owner), 'list', [])).map(toMeta);
   }
 
   async delete(owner: AttrOwner, name: string): Promise<void> {
@@ -196,7 +181,7 @@ export abstract class AttrService {
   /** Deletes every name or none: a name with no live attribute fails the batch with `attr_not_found`. */
   async deleteMany(owner: AttrOwner, names: string[]): Promise<void> {
     checkBatch<string>(names, this.config.attrMaxBatch, (n) => n);
-    await this.run(owner, 'delete', [[...names].sort(byteOrder)]);
+    await this.run(this.access(owner), 'delete', [[...names].sort(byteOrder)]);
   }
 
   /** Deletes up to `limit` expired attributes (index on expires_at); returns how many. */
@@ -210,12 +195,34 @@ export abstract class AttrService {
     );
   }
 
+  private access(owner: AttrOwner): OwnerAccess {
+    if (isOwnerAccess(owner)) {
+      if (owner.kind !== this.kind) throw new Error(`a ${owner.kind} access used for ${this.kind} attributes`);
+      return owner;
+    }
+    return directAccess(this.kind, owner);
+  }
+
+  /** Runs one statement and lets the access check its head row; answers the attribute rows. */
+  private async run(access: OwnerAccess, op: AttrOp, params: unknown[][]): Promise<AttrRow[]> {
+    const rows = await this.statements.run(access.target, op, params);
+    access.admit(rows[0]);
+    return rows[0].name === null ? [] : rows;
+  }
+
   private async write(op: 'create' | 'set', owner: AttrOwner, items: AttrItem[], defaults: WriteOptions): Promise<AttrMeta[]> {
+    const access = this.access(owner);
     const sorted = this.sortedBatch(items, defaults);
-    const ownerId = await this.ownerIdForSealing(owner, sorted, defaults);
+    const ownerId = await this.sealingOwnerId(access, sorted, defaults);
     const cols = this.columns(ownerId, sorted, defaults, true);
-    const rows = await this.run(owner, op, [cols.names, cols.values, cols.sealed, cols.keys, cols.exps]);
+    const rows = await this.run(access, op, [cols.names, cols.values, cols.sealed, cols.keys, cols.exps]);
     return this.inOrder(items, rows.map(toMeta));
+  }
+
+  /** The owner id, needed only when some value of the call is sealed (it is bound to its owner). */
+  private sealingOwnerId(access: OwnerAccess, items: UpdateItem[], defaults: WriteOptions): Promise<string> | null {
+    const sealing = items.some((item) => item.value !== undefined && this.codec.encrypts(item, defaults));
+    return sealing ? access.sealingOwnerId() : null;
   }
 
   /**
@@ -223,12 +230,14 @@ export abstract class AttrService {
    * without a value keeps its stored one (`hasValue` false) and, without an expiration, its expiry.
    */
   private columns(ownerId: string | null, items: UpdateItem[], defaults: WriteOptions, valueRequired: boolean) {
-    const cols = { names: [] as string[], hasValue: [] as boolean[], values: [] as (string | null)[], sealed: [] as (Buffer | null)[], keys: [] as (string | null)[], keep: [] as boolean[], exps: [] as (number | null)[] };
+    const cols = {
+      names: [] as string[], hasValue: [] as boolean[], values: [] as (string | null)[], sealed: [] as (Buffer | null)[],
+      keys: [] as (string | null)[], keep: [] as boolean[], exps: [] as (number | null)[],
+    };
     for (const item of items) {
       const expiration = checkExpiration(item.expiration === undefined ? defaults.expiration : item.expiration, item.name);
       const hasValue = valueRequired || item.value !== undefined;
-      if (!hasValue && item.encrypt !== undefined) throw Errors.validation(`encrypt of "${item.name}" needs a value`);
-      const stored = hasValue ? this.encode(ownerId, item, defaults) : { value: null, sealed: null, keyId: null };
+      const stored = hasValue ? this.codec.encode(ownerId, item, defaults) : { value: null, sealed: null, keyId: null };
       cols.names.push(item.name);
       cols.hasValue.push(hasValue);
       cols.values.push(stored.value);
@@ -252,102 +261,6 @@ export abstract class AttrService {
     const byName = new Map(metas.map((meta) => [meta.name, meta]));
     return items.map((item) => byName.get(item.name)!);
   }
-
-  private encrypts(item: WriteOptions, defaults: WriteOptions): boolean {
-    return item.encrypt ?? defaults.encrypt ?? this.config.attrEncryptDefault;
-  }
-
-  /** The JSON text to store, sealed when asked: the plaintext of a sealed value never leaves the process. */
-  private encode(ownerId: string | null, item: { name: string; value?: unknown; encrypt?: boolean }, defaults: WriteOptions): Stored {
-    const json = serializeValue(item.value, item.name, this.config.attrMaxValueBytes);
-    if (!this.encrypts(item, defaults)) return { value: json, sealed: null, keyId: null };
-    const { sealed, keyId } = this.cipher.seal(this.kind, ownerId!, item.name, json);
-    return { value: null, sealed, keyId };
-  }
-
-  private toAttr(row: AttrRow): Attr {
-    const json = row.sealed ? this.cipher.open(this.kind, row.owner_id!, row.name!, row.sealed, row.key_id!) : row.value!;
-    return { ...toMeta(row), value: parseJsonValue(json) };
-  }
-
-  /**
-   * Sealing binds a value to its owner's id, which a REST call naming `current`/`me` does not carry.
-   * The UST-to-owner mapping never changes, so it is looked up once and kept; the write statement
-   * still checks the session is live and the caller allowed.
-   */
-  private async ownerIdForSealing(owner: AttrOwner, items: Array<WriteOptions & { value?: unknown }>, defaults: WriteOptions = {}): Promise<string | null> {
-    const sealing = items.some((item) => item.value !== undefined && this.encrypts(item, defaults));
-    if (!isCaller(owner)) return this.directOwnerId(owner);
-    if (owner.ownerId || !sealing) return owner.ownerId;
-    if (!isWellFormedToken(owner.ust)) throw Errors.sessionInvalid();
-    const key = hashToken(owner.ust);
-    const cacheKey = key.toString('base64');
-    const cached = this.aliasOwners.get(cacheKey);
-    if (cached) return cached;
-    const column = this.kind === 'session' ? 'id' : 'user_id';
-    const rows = await this.db.query<{ owner: string }>(`attr_alias_${this.kind}`, `SELECT ${column} AS owner FROM sso_session WHERE token_hash = $1`, [key]);
-    if (rows.length === 0) throw Errors.sessionInvalid();
-    if (this.aliasOwners.size >= ALIAS_CACHE_LIMIT) this.aliasOwners.delete(this.aliasOwners.keys().next().value!);
-    this.aliasOwners.set(cacheKey, rows[0].owner);
-    return rows[0].owner;
-  }
-
-  private directOwnerId(owner: OwnerRef): string {
-    const id = typeof owner === 'string' ? owner : owner?.id;
-    if (typeof id !== 'string' || !isUuid(id)) throw this.ownerNotFound();
-    return id.toLowerCase();
-  }
-
-  private statement(mode: 'caller' | 'direct', op: AttrOp, single: boolean) {
-    const key = `${mode}:${op}:${single}`;
-    let statement = this.statements.get(key);
-    if (!statement) this.statements.set(key, (statement = buildAttrStatement(this.kind, mode, op, single)));
-    return statement;
-  }
-
-  private async run(owner: AttrOwner, op: AttrOp, params: unknown[]): Promise<AttrRow[]> {
-    let prefix: unknown[];
-    let mode: 'caller' | 'direct';
-    if (isCaller(owner)) {
-      if (!isWellFormedToken(owner.ust)) throw Errors.sessionInvalid();
-      mode = 'caller';
-      prefix = [hashToken(owner.ust), this.config.sessionIdleTimeoutSeconds, this.config.sessionTouchIntervalSeconds, owner.ownerId];
-    } else {
-      mode = 'direct';
-      prefix = [this.directOwnerId(owner)];
-    }
-    // Operation parameters are parallel arrays; one item travels as scalars, in its own statement.
-    const single = params.length > 0 && (params[0] as unknown[]).length === 1;
-    const { name, text } = this.statement(mode, op, single);
-    const values = [...prefix, ...(single ? params.map((p) => (p as unknown[])[0]) : params)];
-    let rows: AttrRow[];
-    for (let attempt = 1; ; attempt++) {
-      try {
-        rows = await this.db.query<AttrRow>(name, text, values);
-        break;
-      } catch (error) {
-        // Batches touching overlapping rows in another order can deadlock; PostgreSQL aborts one of
-        // them whole, so running it again is safe.
-        if (attempt < 3 && RETRYABLE.has((error as DatabaseError)?.code ?? '')) continue;
-        throw batchFailure(error) ?? error;
-      }
-    }
-    const head = rows[0];
-    if (!head.authed) throw Errors.sessionInvalid();
-    if (isCaller(owner)) owner.callerSessionId = head.caller_session_id ?? undefined;
-    if (head.touch_due && head.caller_session_id) this.sessions.touch(head.caller_session_id, head.caller_expires_at!);
-    // To a caller who is not a super-user, another user id is forbidden whether or not it exists.
-    if (!head.owner_id) throw this.kind === 'user' && !head.caller_is_super ? Errors.forbidden('super-user rights required') : this.ownerNotFound();
-    // Another user's session answers as missing, so session ids cannot be probed.
-    if (!head.allowed) throw this.kind === 'session' ? this.ownerNotFound() : Errors.forbidden('super-user rights required');
-    return head.name === null ? [] : rows;
-  }
-
-  private ownerNotFound(): AppError {
-    return this.kind === 'session'
-      ? Errors.notFound('session_not_found', 'no such live session')
-      : Errors.notFound('user_not_found', 'no such user');
-  }
 }
 
 /** UTF-8 byte order, PostgreSQL's `COLLATE "C"`: the one order every batch locks its rows in. */
@@ -359,25 +272,16 @@ function toMeta(row: AttrRow): AttrMeta {
   return { name: row.name!, encrypted: row.encrypted, createdAt: row.created_at, updatedAt: row.updated_at, expiresAt: row.expires_at };
 }
 
-/** `tessera_fail` aborts a batch with a stable code as its message and the names as its detail. */
-function batchFailure(error: unknown): AppError | undefined {
-  const e = error as DatabaseError;
-  if (e?.code !== 'P0001') return undefined;
-  if (e.message === 'attr_exists') return Errors.conflict('attr_exists', `attribute already exists: ${e.detail}`);
-  if (e.message === 'attr_not_found') return Errors.notFound('attr_not_found', `no such attribute: ${e.detail}`);
-  return undefined;
-}
-
 @Injectable()
 export class SessionAttrService extends AttrService {
-  constructor(db: Db, cipher: AttrCipher, sessions: SessionsService, @Inject(APP_CONFIG) config: AppConfig) {
-    super('session', db, cipher, sessions, config);
+  constructor(db: Db, cipher: AttrCipher, @Inject(TESSERA_CONFIG) config: TesseraConfig) {
+    super('session', db, cipher, config);
   }
 }
 
 @Injectable()
 export class UserAttrService extends AttrService {
-  constructor(db: Db, cipher: AttrCipher, sessions: SessionsService, @Inject(APP_CONFIG) config: AppConfig) {
-    super('user', db, cipher, sessions, config);
+  constructor(db: Db, cipher: AttrCipher, @Inject(TESSERA_CONFIG) config: TesseraConfig) {
+    super('user', db, cipher, config);
   }
 }

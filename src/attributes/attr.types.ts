@@ -40,16 +40,3 @@ export interface ExpiryItem {
 
 /** A session or user, by id or as an object carrying its id (a `SessionView`, a `UserView`). */
 export type OwnerRef = string | { id: string };
-
-/**
- * A REST caller's access: its UST, and the owner it names (`null` for `current` / `me`). The
- * statement itself checks that the UST is live and may use that owner.
- */
-export interface CallerAccess {
-  ust: string;
-  ownerId: string | null;
-  /** Set after the call: the caller's session id, for the request log. */
-  callerSessionId?: string;
-}
-
-export type AttrOwner = OwnerRef | CallerAccess;

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AttrCipher } from '../crypto/attr-cipher.service';
-import { Db } from '../database/db.service';
+import { Db } from '../database/db';
 import { ATTR_TABLE, OwnerKind } from './attr-sql';
 
 export interface RotationReport {

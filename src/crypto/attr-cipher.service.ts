@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AppError } from '../common/app-error';
-import { APP_CONFIG, AppConfig } from '../config/config';
+import { TesseraError } from '../common/tessera-error';
+import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
 import { KeyRing, loadKeyRing } from './key-ring';
 import { attrAssociatedData, openValue, sealValue } from './sealing';
 
@@ -15,8 +15,8 @@ export class AttrCipher {
   private readonly logger = new Logger('AttrCipher');
   readonly ring: KeyRing;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.ring = loadKeyRing(config);
+  constructor(@Inject(TESSERA_CONFIG) config: TesseraConfig) {
+    this.ring = loadKeyRing(config, (line) => this.logger.warn(line));
   }
 
   seal(ownerKind: string, ownerId: string, name: string, json: string): SealedValue {
@@ -32,8 +32,7 @@ export class AttrCipher {
       return openValue(key, sealed, attrAssociatedData(ownerKind, ownerId, name)).toString('utf8');
     } catch {
       this.logger.error(`attribute "${name}" of ${ownerKind} ${ownerId} does not decrypt with key "${keyId}"`);
-      throw new AppError(
-        500,
+      throw new TesseraError(
         'attr_decrypt_failed',
         key
           ? 'a stored attribute value failed to decrypt: it was altered or moved from another row'

@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../config/config';
+import { ConfigError } from '../config/options';
+import { loadConfig } from '../config/env';
 import { loadKeyRing, parseKeyRing } from './key-ring';
 
 const k = (byte: number) => Buffer.alloc(32, byte).toString('base64');

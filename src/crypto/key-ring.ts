@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AppConfig, ConfigError } from '../config/config';
+import { TesseraConfig, ConfigError } from '../config/options';
 import { KEY_BYTES } from './sealing';
 
 export interface KeyRing {
@@ -35,14 +35,19 @@ export function parseKeyRing(text: string): KeyRing {
  * The configured key ring. Without `ENCRYPTION_KEYS`, production refuses to start; development
  * generates one key and keeps it under the data directory so values stay readable across restarts.
  */
-export function loadKeyRing(config: AppConfig): KeyRing {
+export function loadKeyRing(
+  config: Pick<TesseraConfig, 'encryptionKeys' | 'isProduction' | 'dataDir'>,
+  say: (line: string) => void = () => undefined,
+): KeyRing {
   if (config.encryptionKeys) return parseKeyRing(config.encryptionKeys);
   if (config.isProduction) {
     throw new ConfigError('ENCRYPTION_KEYS must be set in production (id:base64 of 32 random bytes, newest first)');
   }
   const file = join(config.dataDir, 'encryption-key');
   try {
-    return parseKeyRing(readFileSync(file, 'utf8'));
+    const ring = parseKeyRing(readFileSync(file, 'utf8'));
+    say(`no encryption keys configured: using the development key in ${file}`);
+    return ring;
   } catch (error) {
     if ((error as { code?: string }).code !== 'ENOENT') throw error;
   }
@@ -50,5 +55,6 @@ export function loadKeyRing(config: AppConfig): KeyRing {
   const text = `dev1:${randomBytes(KEY_BYTES).toString('base64')}`;
   writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);
+  say(`no encryption keys configured: generated a development key in ${file} (production refuses to start without keys)`);
   return parseKeyRing(text);
 }

@@ -1,8 +1,8 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import * as argon2 from 'argon2';
 import { randomBytes } from 'node:crypto';
-import { APP_CONFIG, AppConfig } from '../config/config';
-import { Errors } from '../common/app-error';
+import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
+import { Errors } from '../common/tessera-error';
 
 /**
  * argon2id hashing with a bound on how many hashes run at once: each one takes a core for ~100 ms,
@@ -15,7 +15,7 @@ export class PasswordHasher implements OnModuleInit {
   private readonly waiting: Array<() => void> = [];
   private dummyHash = '';
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(@Inject(TESSERA_CONFIG) private readonly config: TesseraConfig) {}
 
   async onModuleInit() {
     // Verifying against this hash makes "no such user" cost the same as "wrong password".

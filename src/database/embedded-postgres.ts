@@ -1,11 +1,14 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import { ConfigError } from '../config/config';
+import { ConfigError } from '../config/options';
 
 export interface EmbeddedDatabase {
   url: string;
+  /** Stops the server if this process started it; a shared one is left to its owner. */
   stop(): Promise<void>;
+  /** Calls `lost` once if a server this process shares (another owns it) goes away. */
+  onLost(lost: () => void): void;
 }
 
 const USER = 'tessera';
@@ -46,10 +49,25 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
 
   // A server already running on this data directory (the service, while the CLI runs) is shared,
   // not started twice; only its owner stops it.
-  const runningPort = runningServerPort(databaseDir);
-  if (runningPort) {
-    log(`using the embedded PostgreSQL already running on 127.0.0.1:${runningPort}`);
-    return { url: urlFor(runningPort), stop: async () => undefined };
+  const running = runningServer(databaseDir);
+  if (running) {
+    log(
+      `the embedded PostgreSQL in ${databaseDir} is already running (127.0.0.1:${running.port}, started by another ` +
+        `process): sharing it; this process stops when it does`,
+    );
+    let watch: NodeJS.Timeout | undefined;
+    return {
+      url: urlFor(running.port),
+      stop: async () => clearInterval(watch),
+      onLost(lost) {
+        watch = setInterval(() => {
+          if (isAlive(running.pid)) return;
+          clearInterval(watch);
+          lost();
+        }, 1000);
+        watch.unref();
+      },
+    };
   }
   const port = await findFreePort();
   const recent: string[] = [];
@@ -97,7 +115,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
     await admin.end();
   }
   log(`embedded PostgreSQL listening on 127.0.0.1:${port}, data in ${databaseDir}`);
-  return { url: urlFor(port), stop: () => pg.stop() };
+  return { url: urlFor(port), stop: () => pg.stop(), onLost: () => undefined };
 }
 
 /** Where the installed PostgreSQL binaries are: the nearest node_modules holding this platform's package. */
@@ -129,8 +147,17 @@ function letPostgresUserReach(paths: string[], log: (line: string) => void) {
   }
 }
 
-/** The port of a live postmaster on `databaseDir`, from its postmaster.pid (pid on line 1, port on 4). */
-function runningServerPort(databaseDir: string): number | undefined {
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The live postmaster on `databaseDir`, from its postmaster.pid (pid on line 1, port on 4). */
+function runningServer(databaseDir: string): { pid: number; port: number } | undefined {
   let lines: string[];
   try {
     lines = readFileSync(join(databaseDir, 'postmaster.pid'), 'utf8').split('\n');
@@ -139,11 +166,6 @@ function runningServerPort(databaseDir: string): number | undefined {
   }
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
-  if (!pid || !port) return undefined;
-  try {
-    process.kill(pid, 0);
-    return port;
-  } catch {
-    return undefined;
-  }
+  if (!pid || !port || !isAlive(pid)) return undefined;
+  return { pid, port };
 }

@@ -1,3 +1,6 @@
+import { selectColumns } from '../database/columns';
+import { SessionEntity } from './session.entity';
+
 /**
  * The statement fragment that turns a UST hash into the calling session, in the same round trip as
  * the work that follows it. Parameters: $1 token hash, $2 idle timeout (s), $3 touch interval (s).
@@ -20,6 +23,5 @@ export const CALLER_CTE = `
       AND NOT u.is_locked AND u.approval_status = 'approved'
   )`;
 
-export const SESSION_COLUMNS = `s.id, s.user_id AS "userId", s.current_app AS "currentApp",
-  s.remote_addr AS "remoteAddr", s.user_agent AS "userAgent", s.created_at AS "createdAt",
-  s.expires_at AS "expiresAt", s.absolute_expires_at AS "absoluteExpiresAt"`;
+/** A session's columns as `SessionView` names them (never the token hash). */
+export const SESSION_COLUMNS = selectColumns(SessionEntity, 's', ['tokenHash']);

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { describeError } from '../common/http-exception.filter';
 import { randomUUID } from 'node:crypto';
-import { APP_CONFIG, AppConfig } from '../config/config';
-import { Errors } from '../common/app-error';
+import { describeError } from '../common/describe-error';
+import { Errors } from '../common/tessera-error';
+import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
 import { generateSessionToken, hashToken, isWellFormedToken } from '../crypto/token';
-import { Db } from '../database/db.service';
-import { UserView } from '../users/user.entity';
-import { USER_COLUMNS } from '../users/user-sql';
+import { selectColumns } from '../database/columns';
+import { Db } from '../database/db';
+import { UserEntity, UserView } from '../users/user.entity';
 import { SessionView } from './session.entity';
 import { CALLER_CTE, SESSION_COLUMNS } from './session-sql';
 
@@ -14,6 +14,11 @@ import { CALLER_CTE, SESSION_COLUMNS } from './session-sql';
 export interface CurrentSession {
   session: SessionView;
   user: UserView;
+}
+
+/** A session as its user's list shows it: `current` marks the session that asked. */
+export interface ListedSession extends SessionView {
+  current: boolean;
 }
 
 export interface NewSession {
@@ -34,7 +39,7 @@ const SQL = {
     SELECT ${SESSION_COLUMNS.replace('s.expires_at', 'c.expires_at')}, c.touch_due AS "touchDue", row_to_json(uv) AS "user"
     FROM caller c
     JOIN sso_session s ON s.id = c.id
-    JOIN LATERAL (SELECT ${USER_COLUMNS} FROM sso_user u WHERE u.id = s.user_id) uv ON true`,
+    JOIN LATERAL (SELECT ${selectColumns(UserEntity, 'u', ['passwordHash'])} FROM sso_user u WHERE u.id = s.user_id) uv ON true`,
   touch: `
     UPDATE sso_session s SET expires_at = LEAST($2::timestamptz, s.absolute_expires_at)
     WHERE s.id = $1 AND s.expires_at > now() AND s.expires_at < $2::timestamptz`,
@@ -46,6 +51,7 @@ const SQL = {
     SELECT ${SESSION_COLUMNS} FROM sso_session s
     WHERE s.user_id = $1 AND s.expires_at > now() ORDER BY s.created_at`,
   revoke: `DELETE FROM sso_session WHERE id = $1 AND (user_id = $2 OR $3) RETURNING id`,
+  end: `DELETE FROM sso_session WHERE id = $1`,
   revokeAllOfUser: `DELETE FROM sso_session WHERE user_id = $1 AND id IS DISTINCT FROM $2`,
   verify: `
     SELECT 1 FROM sso_session s JOIN sso_user u ON u.id = s.user_id
@@ -63,7 +69,7 @@ export class SessionsService {
 
   constructor(
     private readonly db: Db,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(TESSERA_CONFIG) private readonly config: TesseraConfig,
   ) {}
 
   /** Opens a session; the UST is returned here and nowhere else, only its hash is kept. */
@@ -119,14 +125,21 @@ export class SessionsService {
     return rows[0];
   }
 
-  list(userId: string): Promise<SessionView[]> {
-    return this.db.query<SessionView>('session_list', SQL.listLive, [userId]);
+  /** The live sessions of `userId`, oldest first; `currentSessionId` (the caller's) is marked `current`. */
+  async list(userId: string, currentSessionId: string | null = null): Promise<ListedSession[]> {
+    const sessions = await this.db.query<SessionView>('session_list', SQL.listLive, [userId]);
+    return sessions.map((session) => ({ ...session, current: session.id === currentSessionId }));
   }
 
   /** Revokes one session of `userId` (any session when `asSuperUser`); another user's looks missing. */
   async revoke(sessionId: string, userId: string, asSuperUser: boolean): Promise<void> {
     const rows = await this.db.query('session_revoke', SQL.revoke, [sessionId, userId, asSuperUser]);
-    if (rows.length === 0) throw Errors.notFound('session_not_found', 'no such session');
+    if (rows.length === 0) throw Errors.sessionNotFound('no such session');
+  }
+
+  /** Ends a session by id (logout); a session already gone is no error. */
+  async end(sessionId: string): Promise<void> {
+    await this.db.execute('session_end', SQL.end, [sessionId]);
   }
 
   async revokeAllOfUser(userId: string, exceptSessionId?: string): Promise<void> {

@@ -1,6 +1,6 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { describeError } from '../common/http-exception.filter';
-import { APP_CONFIG, AppConfig } from '../config/config';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
+import { describeError } from '../common/describe-error';
+import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
 import { SessionAttrService, UserAttrService } from '../attributes/attr.service';
 import { SessionsService } from '../sessions/sessions.service';
 
@@ -10,7 +10,7 @@ import { SessionsService } from '../sessions/sessions.service';
  * skip rows another sweeper has locked.
  */
 @Injectable()
-export class SweeperService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SweeperService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Sweeper');
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
@@ -19,7 +19,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     private readonly sessions: SessionsService,
     private readonly sessionAttrs: SessionAttrService,
     private readonly userAttrs: UserAttrService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(TESSERA_CONFIG) private readonly config: TesseraConfig,
   ) {}
 
   onApplicationBootstrap() {
@@ -33,7 +33,8 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     this.timer.unref();
   }
 
-  async onApplicationShutdown() {
+  // Before the database pool closes (TesseraModule.onApplicationShutdown).
+  async beforeApplicationShutdown() {
     clearInterval(this.timer);
     await this.running;
   }

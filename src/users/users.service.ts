@@ -1,117 +1,151 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { ILike, Repository } from 'typeorm';
+import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
+import { Errors } from '../common/tessera-error';
 import { PasswordHasher } from '../crypto/password-hasher.service';
-import { AppError, Errors } from '../common/app-error';
-import { APP_CONFIG, AppConfig } from '../config/config';
-import { SessionsService } from '../sessions/sessions.service';
-import { AdminUpdateUserDto, CreateUserDto, UpdateProfileDto } from './dto/user.dto';
-import { toUserView, UserEntity, UserView } from './user.entity';
+import { selectColumns } from '../database/columns';
+import { Db } from '../database/db';
+import { UserEntity, UserView } from './user.entity';
+import { AdminChanges, NewUser, UserPage } from './user.types';
 
 const UNIQUE_VIOLATION = '23505';
+const VIEW = selectColumns(UserEntity, 'u', ['passwordHash']);
 
+/** Properties a change may set, and their columns. */
+const CHANGEABLE: Record<keyof AdminChanges, string> = {
+  username: 'username',
+  email: 'email',
+  displayName: 'display_name',
+  isSuperUser: 'is_super_user',
+  approvalStatus: 'approval_status',
+  passwordMustChange: 'password_must_change',
+  passwordExpiresAt: 'password_expires_at',
+};
+
+const SQL = {
+  insert: `
+    INSERT INTO sso_user AS u (id, username, password_hash, email, display_name, is_super_user, approval_status,
+                               password_expires_at, password_must_change)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    RETURNING ${VIEW}`,
+  forLogin: `SELECT ${selectColumns(UserEntity, 'u')} FROM sso_user u WHERE lower(u.username) = lower($1)`,
+  get: `SELECT ${VIEW} FROM sso_user u WHERE u.id = $1`,
+  passwordHash: `SELECT u.password_hash AS "passwordHash" FROM sso_user u WHERE u.id = $1`,
+  page: `
+    SELECT ${VIEW} FROM sso_user u WHERE $1::text IS NULL OR u.username ILIKE $1
+    ORDER BY u.username LIMIT $2 OFFSET $3`,
+  count: `SELECT count(*)::int AS total FROM sso_user u WHERE $1::text IS NULL OR u.username ILIKE $1`,
+  delete: `DELETE FROM sso_user WHERE id = $1`,
+  // Locking takes effect at once (session lookups refuse a locked user's sessions) and ends them, in
+  // the same statement, so unlocking later does not bring old sessions back.
+  setLocked: `
+    WITH u AS (UPDATE sso_user SET is_locked = $2, updated_at = now() WHERE id = $1 RETURNING *),
+         ended AS (DELETE FROM sso_session s USING u WHERE $2 AND s.user_id = u.id)
+    SELECT ${VIEW} FROM u`,
+  // A new password ends the sessions opened under the old one (all but `$3`, the caller's), at once.
+  setPassword: `
+    WITH u AS (
+      UPDATE sso_user SET password_hash = $2, password_last_set = now(), password_must_change = false,
+                          password_expires_at = NULL, updated_at = now()
+      WHERE id = $1 RETURNING id),
+    ended AS (DELETE FROM sso_session s USING u WHERE s.user_id = u.id AND s.id IS DISTINCT FROM $3::uuid)
+    SELECT id FROM u`,
+};
+
+/** Users: accounts, profiles, passwords and locks. Every method is one statement. */
 @Injectable()
 export class UsersService {
   constructor(
-    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
+    private readonly db: Db,
     private readonly hasher: PasswordHasher,
-    private readonly sessions: SessionsService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(TESSERA_CONFIG) private readonly config: TesseraConfig,
   ) {}
 
-  async create(input: CreateUserDto): Promise<UserView> {
+  async create(input: NewUser): Promise<UserView> {
     this.checkPasswordPolicy(input.password);
     const passwordHash = await this.hasher.hash(input.password);
-    const now = new Date();
-    const user = this.users.create({
-      id: randomUUID(),
-      username: input.username,
-      passwordHash,
-      email: input.email ?? null,
-      displayName: input.displayName ?? null,
-      isSuperUser: input.isSuperUser ?? false,
-      isLocked: false,
-      approvalStatus: input.approvalStatus ?? 'approved',
-      passwordLastSet: now,
-      passwordExpiresAt: input.passwordExpiresAt ?? null,
-      passwordMustChange: input.passwordMustChange ?? false,
-      createdAt: now,
-      updatedAt: now,
-    });
-    try {
-      await this.users.insert(user);
-    } catch (error) {
-      throw uniqueUsername(error);
-    }
-    return toUserView(user);
+    const rows = await this.db
+      .query<UserView>('user_insert', SQL.insert, [
+        randomUUID(),
+        input.username,
+        passwordHash,
+        input.email ?? null,
+        input.displayName ?? null,
+        input.isSuperUser ?? false,
+        input.approvalStatus ?? 'approved',
+        input.passwordExpiresAt ?? null,
+        input.passwordMustChange ?? false,
+      ])
+      .catch((error) => Promise.reject(uniqueUsername(error)));
+    return rows[0];
   }
 
   /** The user of `username`, compared case-insensitively, with its password hash (login only). */
-  findForLogin(username: string): Promise<UserEntity | null> {
-    return this.users.createQueryBuilder('u').where('lower(u.username) = lower(:username)', { username }).getOne();
+  async findForLogin(username: string): Promise<UserEntity | null> {
+    return (await this.db.query<UserEntity>('user_for_login', SQL.forLogin, [username]))[0] ?? null;
   }
 
   async get(id: string): Promise<UserView> {
-    return toUserView(await this.getEntity(id));
+    const rows = await this.db.query<UserView>('user_get', SQL.get, [id]);
+    if (rows.length === 0) throw Errors.userNotFound();
+    return rows[0];
   }
 
-  async list(query: string | undefined, page = 1, pageSize = 50) {
-    const where = query ? { username: ILike(`%${query.replace(/[\\%_]/g, '\\$&')}%`) } : {};
-    const [users, total] = await this.users.findAndCount({
-      where,
-      order: { username: 'ASC' },
-      skip: (page - 1) * pageSize,
-      take: pageSize,
-    });
-    return { users: users.map(toUserView), page, pageSize, total };
+  /** A page of users ordered by username; `query` matches a part of the username, any case. */
+  async list(query: string | undefined, page = 1, pageSize = 50): Promise<UserPage> {
+    const pattern = query ? `%${query.replace(/[\\%_]/g, '\\$&')}%` : null;
+    const [users, [{ total }]] = await Promise.all([
+      this.db.query<UserView>('user_page', SQL.page, [pattern, pageSize, (page - 1) * pageSize]),
+      this.db.query<{ total: number }>('user_count', SQL.count, [pattern]),
+    ]);
+    return { users, page, pageSize, total };
   }
 
-  async update(id: string, patch: UpdateProfileDto | AdminUpdateUserDto): Promise<UserView> {
-    const user = await this.getEntity(id);
-    const changes = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-    Object.assign(user, changes, { updatedAt: new Date() });
-    try {
-      await this.users.update({ id }, { ...changes, updatedAt: user.updatedAt });
-    } catch (error) {
-      throw uniqueUsername(error);
+  /** Applies the given fields (undefined ones are left alone) and answers the changed user. */
+  async update(id: string, changes: AdminChanges): Promise<UserView> {
+    const sets: string[] = [];
+    const values: unknown[] = [id];
+    for (const [key, column] of Object.entries(CHANGEABLE)) {
+      const value = (changes as Record<string, unknown>)[key];
+      if (value === undefined) continue;
+      values.push(value);
+      sets.push(`${column} = $${values.length}`);
     }
-    return toUserView(user);
+    if (sets.length === 0) return this.get(id);
+    const rows = await this.db
+      .query<UserView>(`user_update_${sets.map((s) => s.split(' ')[0]).join('_')}`,
+        `UPDATE sso_user u SET ${sets.join(', ')}, updated_at = now() WHERE u.id = $1 RETURNING ${VIEW}`, values)
+      .catch((error) => Promise.reject(uniqueUsername(error)));
+    if (rows.length === 0) throw Errors.userNotFound();
+    return rows[0];
   }
 
   /** Deletes the user; its sessions and attributes go with it (foreign keys cascade). */
   async delete(id: string): Promise<void> {
-    const result = await this.users.delete({ id });
-    if (!result.affected) throw userNotFound();
+    if ((await this.db.execute('user_delete', SQL.delete, [id])) === 0) throw Errors.userNotFound();
   }
 
-  /**
-   * Locking takes effect at once (session lookups refuse sessions of locked users) and ends the
-   * user's sessions, so unlocking later does not bring old sessions back.
-   */
+  /** Locks (ending every session of the user) or unlocks. */
   async setLocked(id: string, isLocked: boolean): Promise<UserView> {
-    const result = await this.users.update({ id }, { isLocked, updatedAt: new Date() });
-    if (!result.affected) throw userNotFound();
-    if (isLocked) await this.sessions.revokeAllOfUser(id);
-    return this.get(id);
+    const rows = await this.db.query<UserView>('user_set_locked', SQL.setLocked, [id, isLocked]);
+    if (rows.length === 0) throw Errors.userNotFound();
+    return rows[0];
   }
 
-  /** Changes the password after checking the old one, and revokes every other session of the user. */
-  async changePassword(userId: string, currentSessionId: string | undefined, oldPassword: string, newPassword: string) {
-    const user = await this.getEntity(userId);
-    if (!(await this.hasher.verify(user.passwordHash, oldPassword))) throw Errors.invalidCredentials();
-    await this.setPassword(userId, newPassword);
-    await this.sessions.revokeAllOfUser(userId, currentSessionId);
+  /** Changes the password after checking the old one; every other session of the user ends. */
+  async changePassword(userId: string, currentSessionId: string | null, oldPassword: string, newPassword: string): Promise<void> {
+    const [row] = await this.db.query<{ passwordHash: string }>('user_password_hash', SQL.passwordHash, [userId]);
+    if (!row) throw Errors.userNotFound();
+    if (!(await this.hasher.verify(row.passwordHash, oldPassword))) throw Errors.invalidCredentials();
+    await this.setPassword(userId, newPassword, currentSessionId);
   }
 
-  async setPassword(userId: string, newPassword: string): Promise<void> {
+  /** Sets a new password; every session of the user but `keepSessionId` ends. */
+  async setPassword(userId: string, newPassword: string, keepSessionId: string | null = null): Promise<void> {
     this.checkPasswordPolicy(newPassword);
     const passwordHash = await this.hasher.hash(newPassword);
-    const now = new Date();
-    await this.users.update(
-      { id: userId },
-      { passwordHash, passwordLastSet: now, passwordMustChange: false, passwordExpiresAt: null, updatedAt: now },
-    );
+    const rows = await this.db.query('user_set_password', SQL.setPassword, [userId, passwordHash, keepSessionId]);
+    if (rows.length === 0) throw Errors.userNotFound();
   }
 
   private checkPasswordPolicy(password: string) {
@@ -119,19 +153,8 @@ export class UsersService {
       throw Errors.validation(`password must be at least ${this.config.passwordMinLength} characters`);
     }
   }
-
-  private async getEntity(id: string): Promise<UserEntity> {
-    const user = await this.users.findOneBy({ id });
-    if (!user) throw userNotFound();
-    return user;
-  }
-}
-
-function userNotFound(): AppError {
-  return Errors.notFound('user_not_found', 'no such user');
 }
 
 function uniqueUsername(error: unknown): unknown {
-  const code = (error as { driverError?: { code?: string } }).driverError?.code;
-  return code === UNIQUE_VIOLATION ? Errors.conflict('user_exists', 'a user with this username exists') : error;
+  return (error as { code?: string }).code === UNIQUE_VIOLATION ? Errors.userExists() : error;
 }

@@ -1,8 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Injectable, Module, Post } from '@nestjs/common';
 import { IsInt, IsString, Max, Min } from 'class-validator';
-import { SessionAttrService } from '../../src/attributes/attr.service';
-import { Authenticated, Current } from '../../src/auth/session.guard';
-import type { CurrentSession } from '../../src/sessions/sessions.service';
+import { Authenticated, CurrentSession, SessionAttrService } from '../../src';
 
 /**
  * An application module outside Tessera's own: a shopping cart kept in a session attribute. It only
@@ -45,19 +43,19 @@ export class CartController {
   constructor(private readonly cart: CartService) {}
 
   @Get()
-  async get(@Current() { session }: CurrentSession) {
+  async get(@CurrentSession() { session }: CurrentSession) {
     return { lines: await this.cart.lines(session.id) };
   }
 
   @Post()
   @HttpCode(200)
-  async add(@Current() { session }: CurrentSession, @Body() line: AddLineDto) {
+  async add(@CurrentSession() { session }: CurrentSession, @Body() line: AddLineDto) {
     return { lines: await this.cart.add(session.id, { sku: line.sku, quantity: line.quantity }) };
   }
 
   @Delete()
   @HttpCode(204)
-  async clear(@Current() { session }: CurrentSession) {
+  async clear(@CurrentSession() { session }: CurrentSession) {
     await this.cart.clear(session.id);
   }
 }

@@ -1,8 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
-import { runMigrations } from '../../src/database/migrate';
+import { runMigrations, startEmbeddedPostgres } from '../../src';
 
 /**
  * The end-to-end tests run on a real PostgreSQL: the one in DATABASE_URL when set, otherwise a

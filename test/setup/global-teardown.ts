@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import type { EmbeddedDatabase } from '../../src/database/embedded-postgres';
+import type { EmbeddedDatabase } from '../../src';
 
 export default async function globalTeardown() {
   const started = (globalThis as { __tesseraDb?: { db: EmbeddedDatabase; dataDir: string } }).__tesseraDb;

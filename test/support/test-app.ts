@@ -3,15 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Pool } from 'pg';
 import request from 'supertest';
-import { createApp, CreateAppOptions } from '../../src/app.factory';
-import { AppConfig, loadConfig } from '../../src/config/config';
-import { UsersService } from '../../src/users/users.service';
-import type { CreateUserDto } from '../../src/users/dto/user.dto';
+import { loadConfig, NewUser, ServiceConfig, UsersService } from '../../src';
+import { createApp, CreateAppOptions } from '../../src/service/app.factory';
 
 export const APPS = ['crm', 'web'];
 
 /** Settings for tests: cheap argon2 (the cost is a setting, the code path is the same), no timer. */
-export function testConfig(overrides: Record<string, string> = {}): AppConfig {
+export function testConfig(overrides: Record<string, string> = {}): ServiceConfig {
   return loadConfig({
     DATABASE_URL: process.env.DATABASE_URL,
     SSO_APPS: APPS.join(','),
@@ -29,7 +27,7 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
 
 export interface TestApp {
   app: NestFastifyApplication;
-  config: AppConfig;
+  config: ServiceConfig;
   /** Every log line the app wrote, for scanning. */
   logs: string[];
   /** A separate pool for looking at database state directly. */
@@ -74,10 +72,10 @@ export function uniqueName(prefix = 'user'): string {
 
 export const PASSWORD = 'correct horse battery';
 
-export async function createUser(t: TestApp, fields: Partial<CreateUserDto> = {}) {
+export async function createUser(t: TestApp, fields: Partial<NewUser> = {}) {
   const username = fields.username ?? uniqueName();
   const password = fields.password ?? PASSWORD;
-  const user = await t.app.get(UsersService).create({ ...fields, username, password } as CreateUserDto);
+  const user = await t.app.get(UsersService).create({ ...fields, username, password } as NewUser);
   return { ...user, password };
 }
 
@@ -88,7 +86,7 @@ export async function login(t: TestApp, username: string, password = PASSWORD, c
 }
 
 /** A user with a live session: `{user, ust, session, auth}` where `auth` is the header value. */
-export async function loggedInUser(t: TestApp, fields: Partial<CreateUserDto> = {}) {
+export async function loggedInUser(t: TestApp, fields: Partial<NewUser> = {}) {
   const user = await createUser(t, fields);
   const { ust, session } = await login(t, user.username, user.password);
   return { user, ust, session, auth: `Bearer ${ust}` };

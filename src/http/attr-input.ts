@@ -1,6 +1,6 @@
-import { Errors } from '../common/app-error';
-import type { AttrItem, ExpiryItem, JsonValue, UpdateItem, WriteOptions } from './attr.types';
-import { checkEncrypt, checkExpiration } from './attr-validation';
+import { Errors } from '../common/tessera-error';
+import type { AttrItem, ExpiryItem, JsonValue, UpdateItem, WriteOptions } from '../attributes/attr.types';
+import { checkEncrypt, checkExpiration } from '../attributes/attr-validation';
 
 /**
  * Shapes of REST bodies, checked by hand rather than by class-validator so that no message can
@@ -50,7 +50,7 @@ export function parseSet(raw: unknown, name: string): AttrItem {
 export function parseUpdate(raw: unknown, name: string): UpdateItem {
   const body = object(raw);
   onlyKeys(body, ['value', 'expiration', 'encrypt'], 'body');
-  if (Object.keys(body).length === 0) throw Errors.validation('give value, expiration or both');
+  if (Object.keys(body).length === 0) throw Errors.validation('give value, expiration, encrypt or several of them');
   const item: UpdateItem = { name, ...options(body, name) };
   if ('value' in body) item.value = body.value as JsonValue;
   return item;

@@ -1,16 +1,24 @@
+#!/usr/bin/env node
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
 import { INestApplicationContext } from '@nestjs/common';
-import { KeyRotationService } from './attributes/key-rotation.service';
-import { AppError } from './common/app-error';
-import { AppConfig, ConfigError, loadConfig, loadDotEnv } from './config/config';
-import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
-import { runMigrations } from './database/migrate';
-import { SweeperService } from './sweeper/sweeper.service';
-import { TesseraModule } from './tessera.module';
-import { UsersService } from './users/users.service';
+import { NestFactory } from '@nestjs/core';
+import {
+  ConfigError,
+  EmbeddedDatabase,
+  KeyRotationService,
+  loadConfig,
+  loadDotEnv,
+  runMigrations,
+  ServiceConfig,
+  startEmbeddedPostgres,
+  SweeperService,
+  tesseraOptions,
+  TesseraError,
+  TesseraModule,
+  UsersService,
+} from '../index';
 
-const USAGE = `usage: npm run cli -- <command>
+const USAGE = `usage: npm run cli -- <command>   (or, where Tessera is installed as a package: npx tessera <command>)
   migrate                       apply pending database migrations
   create-super-user <username>  create a super-user (password from SSO_PASSWORD or standard input)
   purge                         delete expired sessions and attributes now
@@ -32,8 +40,8 @@ async function readPassword(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-async function withContext<T>(config: AppConfig, work: (ctx: INestApplicationContext) => Promise<T>): Promise<T> {
-  const ctx = await NestFactory.createApplicationContext(TesseraModule.forRoot({ ...config, sweepIntervalSeconds: 0 }), {
+async function withContext<T>(config: ServiceConfig, work: (ctx: INestApplicationContext) => Promise<T>): Promise<T> {
+  const ctx = await NestFactory.createApplicationContext(TesseraModule.forRoot({ ...tesseraOptions(config), sweepIntervalSeconds: 0 }), {
     logger: ['error', 'warn'],
   });
   try {
@@ -79,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
           out(`created super-user ${user.username} (${user.id})`);
           return 0;
         } catch (error) {
-          if (error instanceof AppError) {
+          if (error instanceof TesseraError) {
             out(error.code === 'user_exists' ? `user ${username} exists` : error.message);
             return 1;
           }
@@ -112,8 +120,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error) => {
-    const message = error instanceof ConfigError || error instanceof Error ? error.message.split('\n')[0] : 'unknown error';
-    process.stderr.write(`tessera: ${message}\n`);
+    // A settings problem lists every wrong setting; anything else only its first line (no details).
+    const message = error instanceof ConfigError ? error.message : error instanceof Error ? error.message.split('\n')[0] : 'unknown error';
+    for (const line of message.split('\n')) process.stderr.write(`tessera: ${line}\n`);
     process.exit(1);
   },
 );

@@ -14,7 +14,7 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
-import type { ApprovalStatus } from '../user.entity';
+import type { ApprovalStatus } from '../../users/user.entity';
 
 export const USERNAME_PATTERN = /^[\p{L}\p{N}._@+-]{1,128}$/u;
 const PASSWORD_MAX = 1024;

@@ -1,12 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
-import { Authenticated, Current, SuperUserOnly } from '../auth/session.guard';
-import { Errors } from '../common/app-error';
-import { UuidPipe } from '../common/validation';
-import type { CurrentSession } from '../sessions/sessions.service';
+import { Body, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import { Errors } from '../common/tessera-error';
+import { UsersService } from '../users/users.service';
 import { AdminUpdateUserDto, ChangePasswordDto, CreateUserDto, ListUsersQuery, UpdateProfileDto } from './dto/user.dto';
-import { UsersService } from './users.service';
+import { Authenticated, CurrentSession, SuperUserOnly } from './session.guard';
+import { TesseraController } from './tessera-controller';
+import { UuidPipe } from './validation.pipe';
 
-@Controller('users')
+@TesseraController('users')
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
@@ -24,21 +24,21 @@ export class UsersController {
 
   @Get('me')
   @Authenticated()
-  me(@Current() current: CurrentSession) {
-    return current.user;
+  me(@CurrentSession() { user }: CurrentSession) {
+    return user;
   }
 
   @Patch('me')
   @Authenticated()
-  updateMe(@Current() current: CurrentSession, @Body() body: UpdateProfileDto) {
-    return this.users.update(current.user.id, body);
+  updateMe(@CurrentSession() { user }: CurrentSession, @Body() body: UpdateProfileDto) {
+    return this.users.update(user.id, body);
   }
 
   @Put('me/password')
   @HttpCode(204)
   @Authenticated()
-  async changePassword(@Current() current: CurrentSession, @Body() body: ChangePasswordDto) {
-    await this.users.changePassword(current.user.id, current.session.id, body.oldPassword, body.newPassword);
+  async changePassword(@CurrentSession() { session, user }: CurrentSession, @Body() body: ChangePasswordDto) {
+    await this.users.changePassword(user.id, session.id, body.oldPassword, body.newPassword);
   }
 
   @Get(':id')
@@ -56,16 +56,16 @@ export class UsersController {
   @Delete(':id')
   @HttpCode(204)
   @SuperUserOnly()
-  async delete(@Current() current: CurrentSession, @Param('id', UuidPipe) id: string) {
-    if (id === current.user.id) throw Errors.forbidden('a super-user cannot delete their own account');
+  async delete(@CurrentSession() { user }: CurrentSession, @Param('id', UuidPipe) id: string) {
+    if (id === user.id) throw Errors.forbidden('a super-user cannot delete their own account');
     await this.users.delete(id);
   }
 
   @Post(':id/lock')
   @HttpCode(200)
   @SuperUserOnly()
-  lock(@Current() current: CurrentSession, @Param('id', UuidPipe) id: string) {
-    if (id === current.user.id) throw Errors.forbidden('a super-user cannot lock their own account');
+  lock(@CurrentSession() { user }: CurrentSession, @Param('id', UuidPipe) id: string) {
+    if (id === user.id) throw Errors.forbidden('a super-user cannot lock their own account');
     return this.users.setLocked(id, true);
   }
 

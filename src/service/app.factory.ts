@@ -1,14 +1,19 @@
 import { DynamicModule, Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
 import type { DestinationStream } from 'pino';
-import { AllExceptionsFilter, frameworkErrorBody } from './common/http-exception.filter';
-import { createValidationPipe } from './common/validation';
-import { AppConfig } from './config/config';
-import { AppLogger } from './logging/app-logger';
-import { registerRequestLogging } from './logging/request-logging';
-import { TesseraModule } from './tessera.module';
+import {
+  AppLogger,
+  frameworkErrorBody,
+  registerRequestLogging,
+  ServiceConfig,
+  TesseraExceptionFilter,
+  TesseraModule,
+  tesseraOptions,
+  TesseraValidationPipe,
+} from '../index';
+import { registerJsonBodies } from './json-bodies';
 
 export interface CreateAppOptions {
   /** Where log lines go (stdout by default); tests capture them here to scan for secrets. */
@@ -17,8 +22,8 @@ export interface CreateAppOptions {
   imports?: Array<Type<unknown> | DynamicModule>;
 }
 
-/** Builds the HTTP application (not yet listening); the service and the end-to-end tests share it. */
-export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+/** Builds the HTTP service (not yet listening): Tessera with its routes on Fastify. */
+export async function createApp(config: ServiceConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const logger = new AppLogger(config.logLevel, options.logDestination);
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
@@ -30,20 +35,25 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       const body = frameworkErrorBody(error);
       reply.code(body.statusCode).send(body);
     },
-    trustProxy: process.env.TRUST_PROXY === 'true',
+    trustProxy: config.trustProxy,
   });
+  registerJsonBodies(adapter.getInstance(), config.bodyLimitBytes);
   const root: DynamicModule = {
-    module: class TesseraApp {},
-    imports: [TesseraModule.forRoot(config), ...(options.imports ?? [])],
+    module: class TesseraService {},
+    imports: [TesseraModule.forRoot({ ...tesseraOptions(config), routes: true }), ...(options.imports ?? [])],
   };
   const app = await NestFactory.create<NestFastifyApplication>(root, adapter, {
     logger,
     bufferLogs: false,
+    // Only JSON bodies (registerJsonBodies); Nest would otherwise add a form-encoded parser.
+    bodyParser: false,
     // Let start-up errors reach the caller (one clear line), instead of Nest exiting the process.
     abortOnError: false,
   });
   registerRequestLogging(app.getHttpAdapter().getInstance(), logger.pino);
-  app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new AllExceptionsFilter());
+  // For modules mounted beside Tessera (Tessera's own routes carry their own pipe).
+  app.useGlobalPipes(new TesseraValidationPipe());
+  // Errors raised before any route runs (body parsing, unknown paths) answer in Tessera's shape too.
+  app.useGlobalFilters(new TesseraExceptionFilter(app.get(HttpAdapterHost)));
   return app;
 }

@@ -1,6 +1,7 @@
 import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import type { LoginInput } from '../../auth/auth.service';
 
-export class LoginDto {
+export class LoginDto implements LoginInput {
   @IsString() @MinLength(1) @MaxLength(128) username: string;
   @IsString() @MinLength(1) @MaxLength(1024) password: string;
   @IsString() @MinLength(1) @MaxLength(128) currentApp: string;

@@ -1,9 +1,6 @@
 import 'reflect-metadata';
+import { ConfigError, EmbeddedDatabase, loadConfig, loadDotEnv, migrationProblem, runMigrations, startEmbeddedPostgres } from '../index';
 import { createApp } from './app.factory';
-import { ConfigError, loadConfig, loadDotEnv } from './config/config';
-import { loadKeyRing } from './crypto/key-ring';
-import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
-import { runMigrations } from './database/migrate';
 
 function say(line: string) {
   process.stdout.write(`tessera: ${line}\n`);
@@ -11,14 +8,13 @@ function say(line: string) {
 
 /** One clear line for the operator, then exit: no stack trace (it could carry connection details). */
 function fail(line: string): never {
-  process.stderr.write(`tessera: ${line}\n`);
+  for (const part of line.split('\n')) process.stderr.write(`tessera: ${part}\n`);
   process.exit(1);
 }
 
 async function main() {
   loadDotEnv();
   const config = loadConfig();
-  loadKeyRing(config); // refuse to start (production without keys, malformed keys) before anything runs
   let embedded: EmbeddedDatabase | undefined;
   if (!config.databaseUrl) {
     embedded = await startEmbeddedPostgres(config.dataDir, say);
@@ -46,6 +42,11 @@ async function main() {
     };
     process.on('SIGINT', () => void shutdown('SIGINT'));
     process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    // A shared embedded server (another instance owns it) that goes away leaves nothing to serve.
+    embedded?.onLost(() => {
+      process.stderr.write(`tessera: the embedded PostgreSQL this instance shares has stopped; exiting\n`);
+      void app.close().finally(() => process.exit(1));
+    });
     await app.listen({ port: config.port, host: config.host }).catch((error) => {
       if (error?.code === 'EADDRINUSE') {
         throw new ConfigError(`port ${config.port} on ${config.host} is taken: stop what uses it or set PORT`);
@@ -57,15 +58,6 @@ async function main() {
     await stopEmbedded();
     throw error;
   }
-}
-
-function migrationProblem(error: unknown): string {
-  const code = (error as { code?: string }).code;
-  if (code === 'ECONNREFUSED') return 'the database refused the connection: is it running, and is DATABASE_URL right?';
-  if (code === '28P01' || code === '28000') return 'the database rejected the credentials in DATABASE_URL';
-  if (code === '3D000') return 'the database named in DATABASE_URL does not exist';
-  if (code === 'ENOTFOUND') return 'the database host in DATABASE_URL was not found';
-  return error instanceof Error ? error.message.split('\n')[0] : 'unknown error';
 }
 
 main().catch((error) => {

@@ -1,0 +1,48 @@
+import { HttpException } from '@nestjs/common';
+import { ErrorCode, statusOf } from './error-codes';
+
+/** The body every Tessera error answers with. */
+export interface ErrorBody {
+  statusCode: number;
+  code: ErrorCode;
+  message: string;
+}
+
+/**
+ * The one error type Tessera raises: a stable `code` (see error-codes.ts) and a message that never
+ * carries a value, UST or password. It is an HttpException, so inside a host application Nest's own
+ * exception handling (the default filter included) answers with the right status and this body.
+ */
+export class TesseraError extends HttpException {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super({ statusCode: statusOf(code), code, message } satisfies ErrorBody, statusOf(code));
+    this.name = 'TesseraError';
+  }
+
+  get body(): ErrorBody {
+    return this.getResponse() as ErrorBody;
+  }
+}
+
+export const Errors = {
+  validation: (message: string) => new TesseraError('validation_failed', message),
+  invalidJson: () => new TesseraError('invalid_json', 'request body is not valid JSON'),
+  invalidCredentials: () => new TesseraError('invalid_credentials', 'invalid username or password'),
+  sessionInvalid: () => new TesseraError('session_invalid', 'session is missing, expired or revoked'),
+  forbidden: (message = 'not allowed') => new TesseraError('forbidden', message),
+  superUserRequired: () => new TesseraError('forbidden', 'super-user rights required'),
+  appNotAllowed: () => new TesseraError('app_not_allowed', 'application is not on the list of allowed apps'),
+  passwordChangeRequired: () =>
+    new TesseraError('password_change_required', 'password must be changed: log in again with newPassword'),
+  sessionNotFound: (message = 'no such live session') => new TesseraError('session_not_found', message),
+  userNotFound: () => new TesseraError('user_not_found', 'no such user'),
+  attrNotFound: (names: string) => new TesseraError('attr_not_found', `no such attribute: ${names}`),
+  attrExists: (names: string) => new TesseraError('attr_exists', `attribute already exists: ${names}`),
+  unknownBatchOp: (ops: readonly string[]) => new TesseraError('unknown_batch_op', `batch operation must be one of ${ops.join(', ')}`),
+  userExists: () => new TesseraError('user_exists', 'a user with this username exists'),
+  payloadTooLarge: (message = 'request body is too large') => new TesseraError('payload_too_large', message),
+  rateLimited: () => new TesseraError('rate_limited', 'too many requests, try again shortly'),
+};

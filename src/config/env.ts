@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError, resolveOptions, TesseraConfig, TesseraOptions } from './options';
+
+/** The service's settings: Tessera's own, plus how the HTTP service listens and logs. */
+export interface ServiceConfig extends Omit<TesseraConfig, 'databaseUrl'> {
+  /** Unset: the service starts an embedded PostgreSQL and fills this in. */
+  databaseUrl: string | undefined;
+  nodeEnv: string;
+  port: number;
+  host: string;
+  logLevel: string;
+  bodyLimitBytes: number;
+  trustProxy: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Each option's environment variable; `.env.example` documents every one. */
+export const ENV_NAMES: Record<string, string> = {
+  databaseUrl: 'DATABASE_URL',
+  apps: 'SSO_APPS',
+  production: 'NODE_ENV',
+  sessionIdleTimeoutSeconds: 'SESSION_TTL',
+  sessionAbsoluteTimeoutSeconds: 'SESSION_MAX_TTL',
+  sessionTouchIntervalSeconds: 'SESSION_TOUCH_INTERVAL',
+  encryptionKeys: 'ENCRYPTION_KEYS',
+  dataDir: 'DATA_DIR',
+  attrEncryptDefault: 'ATTR_ENCRYPT_DEFAULT',
+  attrMaxValueBytes: 'ATTR_MAX_VALUE_BYTES',
+  attrMaxBatch: 'ATTR_MAX_BATCH',
+  argon2MemoryKib: 'ARGON2_MEMORY_KIB',
+  argon2TimeCost: 'ARGON2_TIME_COST',
+  argon2Parallelism: 'ARGON2_PARALLELISM',
+  passwordHashConcurrency: 'PASSWORD_HASH_CONCURRENCY',
+  passwordHashQueueLimit: 'PASSWORD_HASH_QUEUE_LIMIT',
+  passwordMinLength: 'PASSWORD_MIN_LENGTH',
+  dbPoolSize: 'DB_POOL_SIZE',
+  sweepIntervalSeconds: 'SWEEP_INTERVAL',
+  sweepBatchSize: 'SWEEP_BATCH_SIZE',
+  migrationsRun: 'MIGRATIONS_RUN',
+};
+
+const NODE_ENVS = ['development', 'production', 'test'];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+// Stands in for an unset DATABASE_URL while the other settings are checked.
+const EMBEDDED_PLACEHOLDER = 'postgres://embedded';
+
+/**
+ * Reads every setting from the environment (or `.env`) and checks it; a wrong setting stops the
+ * service with one line per problem, naming the variable.
+ */
+export function loadConfig(env: Env = process.env): ServiceConfig {
+  const problems: string[] = [];
+  const str = (name: string): string | undefined => {
+    const raw = env[name]?.trim();
+    return raw ? raw : undefined;
+  };
+  const int = (name: string): number | undefined => {
+    const raw = str(name);
+    if (raw === undefined) return undefined;
+    if (!/^\d+$/.test(raw)) {
+      problems.push(`${name} must be a whole number, got "${raw.slice(0, 40)}"`);
+      return undefined;
+    }
+    return Number(raw);
+  };
+  const bool = (name: string): boolean | undefined => {
+    const raw = str(name)?.toLowerCase();
+    if (raw === undefined) return undefined;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name} must be true or false, got "${raw.slice(0, 40)}"`);
+    return undefined;
+  };
+  const oneOf = (name: string, allowed: string[], fallback: string): string => {
+    const raw = str(name) ?? fallback;
+    if (allowed.includes(raw)) return raw;
+    problems.push(`${name} must be one of ${allowed.join(', ')}, got "${raw.slice(0, 40)}"`);
+    return fallback;
+  };
+
+  const nodeEnv = oneOf('NODE_ENV', NODE_ENVS, 'development');
+  const options: Partial<TesseraOptions> = { production: nodeEnv === 'production' };
+  for (const [key, name] of Object.entries(ENV_NAMES)) {
+    if (key === 'production' || key === 'databaseUrl') continue;
+    if (key === 'apps') {
+      const raw = str(name);
+      if (raw !== undefined) options.apps = raw.split(',').map((a) => a.trim()).filter(Boolean);
+    } else if (key === 'encryptionKeys' || key === 'dataDir') {
+      (options as Record<string, unknown>)[key] = str(name);
+    } else if (key === 'attrEncryptDefault' || key === 'migrationsRun') {
+      (options as Record<string, unknown>)[key] = bool(name);
+    } else {
+      (options as Record<string, unknown>)[key] = int(name);
+    }
+  }
+  const databaseUrl = str('DATABASE_URL');
+  const service = {
+    nodeEnv,
+    port: int('PORT') ?? 3000,
+    host: str('HOST') ?? '127.0.0.1',
+    logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    bodyLimitBytes: int('BODY_LIMIT_BYTES') ?? 8 * 1024 * 1024,
+    trustProxy: bool('TRUST_PROXY') ?? false,
+  };
+  if (service.port > 65535) problems.push(`PORT must be at most 65535, got ${service.port}`);
+  if (service.bodyLimitBytes < 1024) problems.push('BODY_LIMIT_BYTES must be at least 1024');
+  let tessera: TesseraConfig | undefined;
+  try {
+    tessera = resolveOptions({ ...options, databaseUrl: databaseUrl ?? EMBEDDED_PLACEHOLDER }, (key) => ENV_NAMES[key] ?? key);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.message.split('\n'));
+  }
+  if (problems.length || !tessera) throw new ConfigError(problems.join('\n'));
+  return { ...tessera, ...service, databaseUrl };
+}
+
+/** Tessera's module options out of the service's settings (the database URL must be known by now). */
+export function tesseraOptions(config: ServiceConfig): TesseraOptions {
+  if (!config.databaseUrl) throw new ConfigError('no database URL (the service starts the embedded server before this)');
+  const { nodeEnv: _env, port: _port, host: _host, logLevel: _level, bodyLimitBytes: _limit, trustProxy: _proxy, isProduction, ...options } = config;
+  return { ...options, databaseUrl: config.databaseUrl, production: isProduction };
+}
+
+/** Reads `.env` (KEY=VALUE lines) into process.env without overriding what is already set. */
+export function loadDotEnv(path = '.env'): void {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return;
+  }
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!match || line.trimStart().startsWith('#')) continue;
+    const value = match[2].replace(/^(['"])(.*)\1$/, '$2');
+    if (process.env[match[1]] === undefined) process.env[match[1]] = value;
+  }
+}

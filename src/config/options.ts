@@ -1,0 +1,145 @@
+/**
+ * What a host application passes to `TesseraModule.forRoot(...)`. Only `databaseUrl` is required;
+ * every other field has the default the service uses (see docs/embedding.md and .env.example).
+ */
+export interface TesseraOptions {
+  /** PostgreSQL URL of Tessera's own connection pool, kept apart from any connection of the host. */
+  databaseUrl: string;
+  /** Applications users log in from (`currentApp`, `X-Current-App`). */
+  apps?: string[];
+  /** Production refuses to start without `encryptionKeys`. Default: `NODE_ENV === 'production'`. */
+  production?: boolean;
+  /** Idle session lifetime; using the session slides it forward. */
+  sessionIdleTimeoutSeconds?: number;
+  /** Absolute session lifetime from login; never extended. */
+  sessionAbsoluteTimeoutSeconds?: number;
+  /** A session's idle expiry is written forward at most this often (capped at half the idle lifetime). */
+  sessionTouchIntervalSeconds?: number;
+  /** Attribute key ring, newest first: `id:base64(32 bytes),...`. */
+  encryptionKeys?: string;
+  /** Outside production without `encryptionKeys`: where a generated development key is kept. */
+  dataDir?: string;
+  attrEncryptDefault?: boolean;
+  attrMaxValueBytes?: number;
+  attrMaxBatch?: number;
+  argon2MemoryKib?: number;
+  argon2TimeCost?: number;
+  argon2Parallelism?: number;
+  /** Password hashes computed at once; more wait in a queue of `passwordHashQueueLimit`, then 429. */
+  passwordHashConcurrency?: number;
+  passwordHashQueueLimit?: number;
+  passwordMinLength?: number;
+  dbPoolSize?: number;
+  /** Seconds between background sweeps of expired rows; 0 turns the sweeper off. */
+  sweepIntervalSeconds?: number;
+  sweepBatchSize?: number;
+  /** Apply Tessera's pending migrations when the module starts (under an advisory lock). */
+  migrationsRun?: boolean;
+}
+
+/** The options with every default filled in and checked. */
+export interface TesseraConfig extends Required<Omit<TesseraOptions, 'encryptionKeys' | 'production'>> {
+  isProduction: boolean;
+  encryptionKeys: string | undefined;
+}
+
+export const TESSERA_CONFIG = Symbol('TESSERA_CONFIG');
+
+export class ConfigError extends Error {}
+
+export const DEFAULTS = {
+  apps: ['default'],
+  sessionIdleTimeoutSeconds: 3600,
+  sessionAbsoluteTimeoutSeconds: 43200,
+  sessionTouchIntervalSeconds: 60,
+  dataDir: './.data',
+  attrEncryptDefault: false,
+  attrMaxValueBytes: 65536,
+  attrMaxBatch: 1000,
+  // OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane): one lane keeps a hash on one core.
+  argon2MemoryKib: 19456,
+  argon2TimeCost: 2,
+  argon2Parallelism: 1,
+  passwordHashConcurrency: 1,
+  passwordHashQueueLimit: 64,
+  passwordMinLength: 8,
+  dbPoolSize: 10,
+  sweepIntervalSeconds: 60,
+  sweepBatchSize: 1000,
+  migrationsRun: false,
+} satisfies Omit<TesseraConfig, 'databaseUrl' | 'isProduction' | 'encryptionKeys'>;
+
+/** Smallest value of each whole-number setting. */
+const MINIMUM: Partial<Record<keyof TesseraConfig, number>> = {
+  sessionIdleTimeoutSeconds: 1,
+  sessionAbsoluteTimeoutSeconds: 1,
+  sessionTouchIntervalSeconds: 0,
+  attrMaxValueBytes: 1,
+  attrMaxBatch: 1,
+  argon2MemoryKib: 1024,
+  argon2TimeCost: 1,
+  argon2Parallelism: 1,
+  passwordHashConcurrency: 1,
+  passwordHashQueueLimit: 1,
+  passwordMinLength: 1,
+  dbPoolSize: 1,
+  sweepIntervalSeconds: 0,
+  sweepBatchSize: 1,
+};
+
+const APP_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/**
+ * Fills in defaults and checks every option, collecting one line per wrong setting. `label` names a
+ * setting in those lines (the service names environment variables, a host its option keys).
+ */
+export function resolveOptions(options: TesseraOptions, label: (key: string) => string = (key) => key): TesseraConfig {
+  const problems: string[] = [];
+  const given = (options ?? {}) as unknown as Record<string, unknown>;
+  const known = new Set([...Object.keys(DEFAULTS), 'databaseUrl', 'encryptionKeys', 'production']);
+  for (const key of Object.keys(given)) {
+    if (!known.has(key) && given[key] !== undefined) problems.push(`${label(key)} is not a Tessera option`);
+  }
+  const pick = <K extends keyof typeof DEFAULTS>(key: K): (typeof DEFAULTS)[K] => {
+    const value = given[key];
+    if (value === undefined) return DEFAULTS[key];
+    const fallback = DEFAULTS[key];
+    if (typeof fallback === 'number') {
+      const min = MINIMUM[key] ?? 0;
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+        problems.push(`${label(key)} must be a whole number of at least ${min}`);
+        return fallback;
+      }
+    } else if (typeof fallback === 'boolean' && typeof value !== 'boolean') {
+      problems.push(`${label(key)} must be true or false`);
+      return fallback;
+    }
+    return value as (typeof DEFAULTS)[K];
+  };
+  const resolved = {
+    databaseUrl: given.databaseUrl as string,
+    isProduction: typeof given.production === 'boolean' ? given.production : process.env.NODE_ENV === 'production',
+    encryptionKeys: given.encryptionKeys as string | undefined,
+  } as TesseraConfig;
+  for (const key of Object.keys(DEFAULTS) as Array<keyof typeof DEFAULTS>) {
+    (resolved as unknown as Record<string, unknown>)[key] = pick(key);
+  }
+  if (typeof resolved.databaseUrl !== 'string' || !/^postgres(ql)?:\/\//.test(resolved.databaseUrl)) {
+    problems.push(`${label('databaseUrl')} must be a postgres:// URL`);
+  }
+  if (given.production !== undefined && typeof given.production !== 'boolean') problems.push(`${label('production')} must be true or false`);
+  if (resolved.encryptionKeys !== undefined && (typeof resolved.encryptionKeys !== 'string' || !resolved.encryptionKeys.trim())) {
+    problems.push(`${label('encryptionKeys')} must be a non-empty string of id:base64key entries`);
+  }
+  if (typeof resolved.dataDir !== 'string' || !resolved.dataDir) problems.push(`${label('dataDir')} must be a path`);
+  if (!Array.isArray(resolved.apps) || resolved.apps.length === 0 || !resolved.apps.every((a) => typeof a === 'string' && APP_NAME.test(a))) {
+    problems.push(`${label('apps')} must list at least one application name (letters, digits, _.:-)`);
+  }
+  if (resolved.sessionAbsoluteTimeoutSeconds < resolved.sessionIdleTimeoutSeconds) {
+    problems.push(`${label('sessionAbsoluteTimeoutSeconds')} must not be smaller than ${label('sessionIdleTimeoutSeconds')}`);
+  }
+  if (problems.length) throw new ConfigError(problems.join('\n'));
+  // Sliding the idle expiry is a write; doing it at most once per interval keeps reads read-only.
+  resolved.sessionTouchIntervalSeconds = Math.min(resolved.sessionTouchIntervalSeconds, Math.floor(resolved.sessionIdleTimeoutSeconds / 2));
+  return resolved;
+}

@@ -1,0 +1,51 @@
+/**
+ * Tessera's public entry: everything a host application or the service itself imports comes from
+ * here (`import { TesseraModule, SessionAttrService } from 'tessera'`).
+ */
+
+// The module and its settings
+export { TesseraModule, TESSERA_CONTROLLERS } from './tessera.module';
+export type { TesseraModuleAsyncOptions, TesseraModuleExtras, TesseraModuleOptions } from './tessera.module';
+export { ConfigError, resolveOptions, TESSERA_CONFIG } from './config/options';
+export type { TesseraConfig, TesseraOptions } from './config/options';
+
+// Services
+export { AuthService } from './auth/auth.service';
+export type { ClientInfo, LoginInput, LoginResult } from './auth/auth.service';
+export { SessionsService } from './sessions/sessions.service';
+export type { ListedSession, NewSession } from './sessions/sessions.service';
+export type { SessionView } from './sessions/session.entity';
+export { UsersService } from './users/users.service';
+export type { ApprovalStatus, UserView } from './users/user.entity';
+export type { AdminChanges, NewUser, ProfileChanges, UserPage } from './users/user.types';
+export { AttrService, SessionAttrService, UserAttrService } from './attributes/attr.service';
+export type { AttrOwner, BoundAttrs } from './attributes/attr.service';
+export type { Attr, AttrItem, AttrMeta, ExpiryItem, JsonValue, OwnerRef, UpdateItem, WriteOptions } from './attributes/attr.types';
+export { KeyRotationService } from './attributes/key-rotation.service';
+export type { RotationReport } from './attributes/key-rotation.service';
+export { SweeperService } from './sweeper/sweeper.service';
+
+// Guarding a host application's own routes
+export { Authenticated, CurrentSession, SessionAttrs, SessionGuard, SuperUserOnly } from './http/session.guard';
+export type { SessionAttrsHandle } from './http/session.guard';
+
+// Errors
+export { TesseraError } from './common/tessera-error';
+export type { ErrorBody } from './common/tessera-error';
+export { ERROR_STATUS } from './common/error-codes';
+export type { ErrorCode } from './common/error-codes';
+export { TesseraExceptionFilter, toErrorBody } from './http/exception.filter';
+
+// Database
+export { MIGRATIONS_TABLE, runMigrations, tesseraMigrations } from './database/migrate';
+
+// Running Tessera's own HTTP service (npm start, the CLI, the tests)
+export { loadConfig, loadDotEnv, tesseraOptions } from './config/env';
+export type { ServiceConfig } from './config/env';
+export { startEmbeddedPostgres } from './database/embedded-postgres';
+export type { EmbeddedDatabase } from './database/embedded-postgres';
+export { migrationProblem } from './database/migrate';
+export { frameworkErrorBody } from './http/exception.filter';
+export { TesseraValidationPipe } from './http/validation.pipe';
+export { registerRequestLogging } from './http/request-logging';
+export { AppLogger } from './logging/app-logger';
