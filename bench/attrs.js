@@ -1,7 +1,7 @@
 'use strict';
 /**
  * Tessera attribute benchmark (SPEC section 6). Plain CommonJS; run it with `npm run bench`, which
- * builds first. It starts the built service (`node dist/src/main.js`) as a child process on a free
+ * builds first. It starts the built service (`node dist/src/service/main.js`) as a child process on a free
  * loopback port, with its own embedded PostgreSQL in a temporary DATA_DIR (or the server named by
  * DATABASE_URL), creates a super-user with the CLI, logs in over REST and drives the REST API with
  * autocannon. Then, unless BENCH_PEER=0, it runs bench/peer.js (express-session +
@@ -461,7 +461,7 @@ class Service {
   }
 
   async start() {
-    const main = path.join(ROOT, 'dist/src/main.js');
+    const main = path.join(ROOT, 'dist/src/service/main.js');
     if (!fs.existsSync(main)) throw new Error(`${path.relative(ROOT, main)} is missing: run "npm run build" (or "npm run bench")`);
     this.port = await freePort();
     // BENCH_NODE_ARGS: extra flags for the service's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
@@ -488,7 +488,7 @@ class Service {
   }
 
   async createSuperUser(username) {
-    const { code, output } = await runCommand([path.join(ROOT, 'dist/src/cli.js'), 'create-super-user', username], this.env({ SSO_PASSWORD: PASSWORD }));
+    const { code, output } = await runCommand([path.join(ROOT, 'dist/src/service/cli.js'), 'create-super-user', username], this.env({ SSO_PASSWORD: PASSWORD }));
     if (code !== 0) throw new Error(`create-super-user exited with ${code}:\n    ${output.split('\n').join('\n    ')}`);
   }
 
