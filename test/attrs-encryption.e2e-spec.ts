@@ -135,6 +135,27 @@ describe('attribute encryption at rest', () => {
       expect((await t.http().get(`${base}/x`).set('Authorization', c.auth)).body.value).toBe(next);
     });
 
+    it('re-seals the stored value in place with PATCH {encrypt: true}, and unseals it with {encrypt: false}, keeping value and expiry', async () => {
+      const c = await loggedInUser(t);
+      const secret = sentinel();
+      const value = { card: secret, n: [1, 2] };
+      const created = await t.http().put(`${base}/card`).set('Authorization', c.auth).send({ value, expiration: 600 }).expect(200);
+      expectPlain(await row(t, table, ownerId(c), 'card'), secret);
+
+      const sealed = await t.http().patch(`${base}/card`).set('Authorization', c.auth).send({ encrypt: true }).expect(200);
+      expect(sealed.body).toMatchObject({ name: 'card', encrypted: true, expiresAt: created.body.expiresAt });
+      expectSealed(await row(t, table, ownerId(c), 'card'), secret);
+      expect((await t.http().get(`${base}/card`).set('Authorization', c.auth)).body.value).toEqual(value);
+
+      const opened = await t.http().patch(`${base}/card`).set('Authorization', c.auth).send({ encrypt: false }).expect(200);
+      expect(opened.body).toMatchObject({ encrypted: false, expiresAt: created.body.expiresAt });
+      expectPlain(await row(t, table, ownerId(c), 'card'), secret);
+      expect((await t.http().get(`${base}/card`).set('Authorization', c.auth)).body.value).toEqual(value);
+
+      const missing = await t.http().patch(`${base}/nothing`).set('Authorization', c.auth).send({ encrypt: true });
+      expect({ status: missing.status, code: missing.body.code }).toEqual({ status: 404, code: 'attr_not_found' });
+    });
+
     describe('with ATTR_ENCRYPT_DEFAULT=true', () => {
       it('encrypts without the flag, and encrypt: false opts out', async () => {
         const c = await loggedInUser(byDefault);

@@ -140,6 +140,17 @@ describe('sessions', () => {
       for (const secret of [ust, second.ust, other.ust]) expect(res.text).not.toContain(secret);
     });
 
+    it('marks the caller’s own session current: true and every other false', async () => {
+      const { user, auth, session } = await loggedInUser(t);
+      const second = await login(t, user.username, undefined, 'web');
+      const mine = await t.http().get('/sessions').set('Authorization', auth).expect(200);
+      const flags = Object.fromEntries(mine.body.sessions.map((s: { id: string; current: boolean }) => [s.id, s.current]));
+      expect(flags).toEqual({ [session.id]: true, [second.session.id]: false });
+      const theirs = await t.http().get('/sessions').set('Authorization', `Bearer ${second.ust}`).expect(200);
+      const flipped = Object.fromEntries(theirs.body.sessions.map((s: { id: string; current: boolean }) => [s.id, s.current]));
+      expect(flipped).toEqual({ [session.id]: false, [second.session.id]: true });
+    });
+
     it('lets a super-user list the sessions of another user with ?userId=', async () => {
       const admin = await loggedInUser(t, { isSuperUser: true });
       const { user, session } = await loggedInUser(t);

@@ -1,0 +1,35 @@
+import { AccessMode, AttrOp, buildAttrStatement, OwnerKind } from './attr-sql';
+
+/**
+ * Every statement attr-sql.ts builds, pinned as its SQL text: a change to any statement that runs
+ * shows up in review as a change to __snapshots__/attr-sql.spec.ts.snap.
+ */
+const KINDS: OwnerKind[] = ['session', 'user'];
+const MODES: AccessMode[] = ['direct', 'caller'];
+const OPS: AttrOp[] = ['create', 'set', 'update', 'read', 'probe', 'list', 'delete'];
+
+describe('attribute statements', () => {
+  for (const kind of KINDS) {
+    for (const mode of MODES) {
+      for (const op of OPS) {
+        for (const single of op === 'list' ? [false] : [true, false]) {
+          it(`${kind} ${mode} ${op}${single ? ' (one item)' : ' (batch)'}`, () => {
+            const { name, text } = buildAttrStatement(kind, mode, op, single);
+            expect(`-- ${name}\n${text}`).toMatchSnapshot();
+          });
+        }
+      }
+    }
+  }
+
+  it('gives every statement its own prepared-statement name', () => {
+    const names = new Set<string>();
+    let count = 0;
+    for (const kind of KINDS) for (const mode of MODES) for (const op of OPS) for (const single of [true, false]) {
+      if (op === 'list' && single) continue;
+      names.add(buildAttrStatement(kind, mode, op, single).name);
+      count++;
+    }
+    expect(names.size).toBe(count);
+  });
+});
