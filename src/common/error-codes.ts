@@ -30,6 +30,7 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   // the server's side
   attr_decrypt_failed: 500,
+  database_unavailable: 503,
   internal_error: 500,
 } as const;
 

