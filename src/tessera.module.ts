@@ -56,8 +56,8 @@ const providers: Provider[] = [
     provide: Db,
     inject: [TESSERA_CONFIG],
     useFactory: async (config: TesseraConfig) => {
-      if (config.migrationsRun) await runMigrations(config.databaseUrl);
-      return new Db({ url: config.databaseUrl, poolSize: config.dbPoolSize });
+      if (config.migrationsRun) await runMigrations(config.directDatabaseUrl);
+      return new Db({ url: config.databaseUrl, poolSize: config.dbPoolSize, preparedStatements: config.preparedStatements });
     },
   },
   ...services,

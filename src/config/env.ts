@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, resolveOptions, TesseraConfig, TesseraOptions } from './options';
 
 /** The service's settings: Tessera's own, plus how the HTTP service listens and logs. */
-export interface ServiceConfig extends Omit<TesseraConfig, 'databaseUrl'> {
+export interface ServiceConfig extends Omit<TesseraConfig, 'databaseUrl' | 'directDatabaseUrl'> {
   /** Unset: the service starts an embedded PostgreSQL and fills this in. */
   databaseUrl: string | undefined;
+  directDatabaseUrl: string | undefined;
   nodeEnv: string;
   port: number;
   host: string;
@@ -18,6 +19,8 @@ type Env = Record<string, string | undefined>;
 /** Each option's environment variable; `.env.example` documents every one. */
 export const ENV_NAMES: Record<string, string> = {
   databaseUrl: 'DATABASE_URL',
+  directDatabaseUrl: 'DATABASE_DIRECT_URL',
+  preparedStatements: 'DB_PREPARED_STATEMENTS',
   apps: 'SSO_APPS',
   production: 'NODE_ENV',
   sessionIdleTimeoutSeconds: 'SESSION_TTL',
@@ -86,9 +89,9 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     if (key === 'apps') {
       const raw = str(name);
       if (raw !== undefined) options.apps = raw.split(',').map((a) => a.trim()).filter(Boolean);
-    } else if (key === 'encryptionKeys' || key === 'dataDir') {
+    } else if (key === 'encryptionKeys' || key === 'dataDir' || key === 'directDatabaseUrl') {
       (options as Record<string, unknown>)[key] = str(name);
-    } else if (key === 'attrEncryptDefault' || key === 'migrationsRun') {
+    } else if (key === 'attrEncryptDefault' || key === 'migrationsRun' || key === 'preparedStatements') {
       (options as Record<string, unknown>)[key] = bool(name);
     } else {
       (options as Record<string, unknown>)[key] = int(name);
@@ -113,14 +116,14 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     problems.push(...error.message.split('\n'));
   }
   if (problems.length || !tessera) throw new ConfigError(problems.join('\n'));
-  return { ...tessera, ...service, databaseUrl };
+  return { ...tessera, ...service, databaseUrl, directDatabaseUrl: str('DATABASE_DIRECT_URL') };
 }
 
 /** Tessera's module options out of the service's settings (the database URL must be known by now). */
 export function tesseraOptions(config: ServiceConfig): TesseraOptions {
   if (!config.databaseUrl) throw new ConfigError('no database URL (the service starts the embedded server before this)');
   const { nodeEnv: _env, port: _port, host: _host, logLevel: _level, bodyLimitBytes: _limit, trustProxy: _proxy, isProduction, ...options } = config;
-  return { ...options, databaseUrl: config.databaseUrl, production: isProduction };
+  return { ...options, databaseUrl: config.databaseUrl, directDatabaseUrl: config.directDatabaseUrl, production: isProduction };
 }
 
 /** Reads `.env` (KEY=VALUE lines) into process.env without overriding what is already set. */

@@ -5,6 +5,16 @@
 export interface TesseraOptions {
   /** PostgreSQL URL of Tessera's own connection pool, kept apart from any connection of the host. */
   databaseUrl: string;
+  /**
+   * A URL that reaches PostgreSQL itself, not through a transaction pooler: migrations and the
+   * sweeper's leader lock need a real session. Default: `databaseUrl`.
+   */
+  directDatabaseUrl?: string;
+  /**
+   * Send statements as named prepared statements (planned once per connection). Turn off behind
+   * PgBouncer in transaction pooling mode before 1.21, which cannot keep them. Default: on.
+   */
+  preparedStatements?: boolean;
   /** Applications users log in from (`currentApp`, `X-Current-App`). */
   apps?: string[];
   /** Production refuses to start without `encryptionKeys`. Default: `NODE_ENV === 'production'`. */
@@ -38,7 +48,8 @@ export interface TesseraOptions {
 }
 
 /** The options with every default filled in and checked. */
-export interface TesseraConfig extends Required<Omit<TesseraOptions, 'encryptionKeys' | 'production'>> {
+export interface TesseraConfig extends Required<Omit<TesseraOptions, 'encryptionKeys' | 'production' | 'directDatabaseUrl'>> {
+  directDatabaseUrl: string;
   isProduction: boolean;
   encryptionKeys: string | undefined;
 }
@@ -67,7 +78,8 @@ export const DEFAULTS = {
   sweepIntervalSeconds: 60,
   sweepBatchSize: 1000,
   migrationsRun: false,
-} satisfies Omit<TesseraConfig, 'databaseUrl' | 'isProduction' | 'encryptionKeys'>;
+  preparedStatements: true,
+} satisfies Omit<TesseraConfig, 'databaseUrl' | 'directDatabaseUrl' | 'isProduction' | 'encryptionKeys'>;
 
 /** Smallest value of each whole-number setting. */
 const MINIMUM: Partial<Record<keyof TesseraConfig, number>> = {
@@ -96,7 +108,7 @@ const APP_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
 export function resolveOptions(options: TesseraOptions, label: (key: string) => string = (key) => key): TesseraConfig {
   const problems: string[] = [];
   const given = (options ?? {}) as unknown as Record<string, unknown>;
-  const known = new Set([...Object.keys(DEFAULTS), 'databaseUrl', 'encryptionKeys', 'production']);
+  const known = new Set([...Object.keys(DEFAULTS), 'databaseUrl', 'directDatabaseUrl', 'encryptionKeys', 'production']);
   for (const key of Object.keys(given)) {
     if (!known.has(key) && given[key] !== undefined) problems.push(`${label(key)} is not a Tessera option`);
   }
@@ -120,12 +132,13 @@ export function resolveOptions(options: TesseraOptions, label: (key: string) => 
     databaseUrl: given.databaseUrl as string,
     isProduction: typeof given.production === 'boolean' ? given.production : process.env.NODE_ENV === 'production',
     encryptionKeys: given.encryptionKeys as string | undefined,
+    directDatabaseUrl: (given.directDatabaseUrl ?? given.databaseUrl) as string,
   } as TesseraConfig;
   for (const key of Object.keys(DEFAULTS) as Array<keyof typeof DEFAULTS>) {
     (resolved as unknown as Record<string, unknown>)[key] = pick(key);
   }
-  if (typeof resolved.databaseUrl !== 'string' || !/^postgres(ql)?:\/\//.test(resolved.databaseUrl)) {
-    problems.push(`${label('databaseUrl')} must be a postgres:// URL`);
+  for (const key of ['databaseUrl', 'directDatabaseUrl'] as const) {
+    if (typeof resolved[key] !== 'string' || !/^postgres(ql)?:\/\//.test(resolved[key])) problems.push(`${label(key)} must be a postgres:// URL`);
   }
   if (given.production !== undefined && typeof given.production !== 'boolean') problems.push(`${label('production')} must be true or false`);
   if (resolved.encryptionKeys !== undefined && (typeof resolved.encryptionKeys !== 'string' || !resolved.encryptionKeys.trim())) {

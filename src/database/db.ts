@@ -5,6 +5,8 @@ import { Errors } from '../common/tessera-error';
 export interface DbOptions {
   url: string;
   poolSize: number;
+  /** Off behind a transaction pooler that cannot keep named statements (PgBouncer before 1.21). */
+  preparedStatements: boolean;
 }
 
 /**
@@ -28,10 +30,12 @@ export function isDatabaseUnreachable(error: unknown): boolean {
  */
 export class Db {
   readonly pool: Pool;
+  private readonly named: boolean;
   private readonly logger = new Logger('Database');
   private reachable = true;
 
   constructor(options: DbOptions) {
+    this.named = options.preparedStatements;
     this.pool = new Pool({
       connectionString: options.url,
       max: options.poolSize,
@@ -39,8 +43,9 @@ export class Db {
       // A database that does not answer a new connection within this is treated as unavailable.
       connectionTimeoutMillis: 5000,
       // Every statement of the hot path looks rows up by key: a generic plan is always right for
-      // it, and forcing it spares the five custom plannings PostgreSQL would otherwise do.
-      options: '-c plan_cache_mode=force_generic_plan',
+      // it, and forcing it spares the five custom plannings PostgreSQL would otherwise do. (A pooler
+      // refuses startup options; unnamed statements are planned each time anyway.)
+      ...(options.preparedStatements ? { options: '-c plan_cache_mode=force_generic_plan' } : {}),
     });
     // An idle connection that the server drops (restart, failover) must not crash the process;
     // the pool replaces it, and the next query reports the outage.
@@ -48,12 +53,12 @@ export class Db {
   }
 
   async query<T extends QueryResultRow>(name: string, text: string, values: unknown[] = []): Promise<T[]> {
-    return (await this.send(() => this.pool.query<T>({ name, text, values }))).rows;
+    return (await this.send(() => this.pool.query<T>({ name: this.named ? name : undefined, text, values }))).rows;
   }
 
   /** Runs a data-changing statement and returns how many rows it touched. */
   async execute(name: string, text: string, values: unknown[] = []): Promise<number> {
-    return (await this.send(() => this.pool.query({ name, text, values }))).rowCount ?? 0;
+    return (await this.send(() => this.pool.query({ name: this.named ? name : undefined, text, values }))).rowCount ?? 0;
   }
 
   /** Runs `work` in one transaction on one connection (for multi-statement maintenance jobs only). */

@@ -69,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
     config.databaseUrl = embedded.url;
   }
   try {
-    const applied = await runMigrations(config.databaseUrl);
+    const applied = await runMigrations(config.directDatabaseUrl ?? config.databaseUrl);
     if (command === 'migrate') {
       out(applied.length ? `applied: ${applied.join(', ')}` : 'no pending migrations');
       return 0;

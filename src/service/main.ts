@@ -26,7 +26,7 @@ async function main() {
     if (db) await db.stop().catch(() => undefined);
   };
   try {
-    const applied = await runMigrations(config.databaseUrl).catch((error) => {
+    const applied = await runMigrations(config.directDatabaseUrl ?? config.databaseUrl).catch((error) => {
       throw new ConfigError(`database migration failed: ${migrationProblem(error)}`);
     });
     if (applied.length) say(`applied migrations: ${applied.join(', ')}`);

@@ -1,32 +1,45 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
 import { describeError } from '../common/describe-error';
+import { AdvisoryLeader } from '../database/advisory-leader';
 import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
 import { SessionAttrService, UserAttrService } from '../attributes/attr.service';
 import { SessionsService } from '../sessions/sessions.service';
 
+// The advisory lock whose holder sweeps (the migration lock is 7_215_301).
+const SWEEPER_LOCK = 7_215_302;
+
 /**
  * Deletes expired rows in the background, in batches of `SWEEP_BATCH_SIZE` so no statement holds
- * many locks for long; never on the request path. Several instances may sweep at once: batches
- * skip rows another sweeper has locked.
+ * many locks for long; never on the request path. Of several instances on one database, one sweeps
+ * at a time: the one holding the sweeper's advisory lock (AdvisoryLeader); the others try for the
+ * lock at each interval and otherwise stay idle, so one takes over when the leader goes.
  */
 @Injectable()
 export class SweeperService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Sweeper');
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
+  private readonly leader: AdvisoryLeader;
 
   constructor(
     private readonly sessions: SessionsService,
     private readonly sessionAttrs: SessionAttrService,
     private readonly userAttrs: UserAttrService,
     @Inject(TESSERA_CONFIG) private readonly config: TesseraConfig,
-  ) {}
+  ) {
+    this.leader = new AdvisoryLeader(config.directDatabaseUrl, SWEEPER_LOCK);
+  }
+
+  /** Whether this instance is the one that sweeps. */
+  get isLeader(): boolean {
+    return this.leader.isLeader;
+  }
 
   onApplicationBootstrap() {
     if (this.config.sweepIntervalSeconds === 0) return;
     this.timer = setInterval(() => {
       if (this.running) return;
-      this.running = this.sweepAll()
+      this.running = this.sweepIfLeader()
         .catch((error) => this.logger.error(describeError(error)))
         .finally(() => (this.running = undefined));
     }, this.config.sweepIntervalSeconds * 1000);
@@ -37,6 +50,14 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
   async beforeApplicationShutdown() {
     clearInterval(this.timer);
     await this.running;
+    await this.leader.release();
+  }
+
+  private async sweepIfLeader() {
+    const wasLeader = this.leader.isLeader;
+    if (!(await this.leader.tryLead())) return;
+    if (!wasLeader) this.logger.log('this instance now sweeps expired rows (it holds the sweeper lock)');
+    await this.sweepAll();
   }
 
   /** Sweeps until nothing expired is left; returns counts per kind of row. */

@@ -14,5 +14,6 @@ export default async function globalSetup() {
     process.env.DATABASE_URL = db.url;
     (globalThis as { __tesseraDb?: unknown }).__tesseraDb = { db, dataDir };
   }
-  await runMigrations(process.env.DATABASE_URL);
+  // Through a transaction pooler the migration lock needs a direct connection (DATABASE_DIRECT_URL).
+  await runMigrations(process.env.DATABASE_DIRECT_URL ?? process.env.DATABASE_URL);
 }

@@ -12,6 +12,9 @@ export const APPS = ['crm', 'web'];
 export function testConfig(overrides: Record<string, string> = {}): ServiceConfig {
   return loadConfig({
     DATABASE_URL: process.env.DATABASE_URL,
+    // Set when the suites run through PgBouncer (.ci/run): direct URL for locks, unnamed statements.
+    DATABASE_DIRECT_URL: process.env.DATABASE_DIRECT_URL,
+    DB_PREPARED_STATEMENTS: process.env.DB_PREPARED_STATEMENTS,
     SSO_APPS: APPS.join(','),
     ARGON2_MEMORY_KIB: '1024',
     ARGON2_TIME_COST: '1',
