@@ -1,0 +1,68 @@
+import { loadConfig } from './env';
+import { ConfigError, resolveOptions } from './options';
+
+function problems(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message.split('\n');
+    throw error;
+  }
+  return [];
+}
+
+describe('settings from the environment', () => {
+  it('take their defaults when unset', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ nodeEnv: 'development', isProduction: false, port: 3000, apps: ['default'], preparedStatements: true });
+    expect(config.databaseUrl).toBeUndefined();
+  });
+
+  it('refuses a NODE_ENV that is not development, test or production (prod does not silently mean development)', () => {
+    expect(problems(() => loadConfig({ NODE_ENV: 'prod' }))).toEqual(['NODE_ENV must be one of development, production, test, got "prod"']);
+  });
+
+  it('names every wrong setting, one line each, all at once', () => {
+    const lines = problems(() =>
+      loadConfig({ LOG_LEVEL: 'loud', TRUST_PROXY: 'maybe', SESSION_TTL: 'ten', ATTR_MAX_BATCH: '0', DATABASE_URL: 'mysql://x', PORT: '70000' }),
+    );
+    expect(lines.sort()).toEqual(
+      [
+        'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+        'TRUST_PROXY must be true or false, got "maybe"',
+        'SESSION_TTL must be a whole number, got "ten"',
+        'ATTR_MAX_BATCH must be a whole number of at least 1',
+        'DATABASE_URL must be a postgres:// URL',
+        'DATABASE_DIRECT_URL must be a postgres:// URL',
+        'PORT must be at most 65535, got 70000',
+      ].sort(),
+    );
+  });
+
+  it('refuses SESSION_MAX_TTL below SESSION_TTL', () => {
+    expect(problems(() => loadConfig({ SESSION_TTL: '100', SESSION_MAX_TTL: '50' }))).toEqual([
+      'SESSION_MAX_TTL must not be smaller than SESSION_TTL',
+    ]);
+  });
+});
+
+describe('module options', () => {
+  it('are checked by their option names, with unknown options refused', () => {
+    const lines = problems(() =>
+      resolveOptions({ databaseUrl: 'postgres://h/db', apps: [], sessionIdleTimeoutSeconds: 1.5, attrEncryptDefault: 'yes', colour: 'blue' } as never),
+    );
+    expect(lines.sort()).toEqual(
+      [
+        'colour is not a Tessera option',
+        'apps must list at least one application name (letters, digits, _.:-)',
+        'sessionIdleTimeoutSeconds must be a whole number of at least 1',
+        'attrEncryptDefault must be true or false',
+      ].sort(),
+    );
+  });
+
+  it('fill in defaults, the direct URL from the database URL, and cap the touch interval at half the idle time', () => {
+    const config = resolveOptions({ databaseUrl: 'postgres://h/db', sessionIdleTimeoutSeconds: 30 });
+    expect(config).toMatchObject({ directDatabaseUrl: 'postgres://h/db', sessionTouchIntervalSeconds: 15, dbPoolSize: 10, migrationsRun: false });
+  });
+});
