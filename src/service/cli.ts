@@ -4,19 +4,15 @@ import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
   ConfigError,
-  EmbeddedDatabase,
   KeyRotationService,
-  loadConfig,
-  loadDotEnv,
-  runMigrations,
   ServiceConfig,
-  startEmbeddedPostgres,
   SweeperService,
   tesseraOptions,
   TesseraError,
   TesseraModule,
   UsersService,
 } from '../index';
+import { openServiceDatabase } from './service-database';
 
 const USAGE = `usage: npm run cli -- <command>   (or, where Tessera is installed as a package: npx tessera <command>)
   migrate                       apply pending database migrations
@@ -61,15 +57,8 @@ async function main(argv: string[]): Promise<number> {
     out(`unknown command "${command}"\n${USAGE}`);
     return 2;
   }
-  loadDotEnv();
-  const config = loadConfig();
-  let embedded: EmbeddedDatabase | undefined;
-  if (!config.databaseUrl) {
-    embedded = await startEmbeddedPostgres(config.dataDir, out);
-    config.databaseUrl = embedded.url;
-  }
+  const { config, embedded, applied } = await openServiceDatabase(out);
   try {
-    const applied = await runMigrations(config.directDatabaseUrl ?? config.databaseUrl);
     if (command === 'migrate') {
       out(applied.length ? `applied: ${applied.join(', ')}` : 'no pending migrations');
       return 0;

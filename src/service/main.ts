@@ -1,6 +1,7 @@
 import 'reflect-metadata';
-import { ConfigError, EmbeddedDatabase, loadConfig, loadDotEnv, migrationProblem, runMigrations, startEmbeddedPostgres } from '../index';
+import { ConfigError, EmbeddedDatabase } from '../index';
 import { createApp } from './app.factory';
+import { openServiceDatabase } from './service-database';
 
 function say(line: string) {
   process.stdout.write(`tessera: ${line}\n`);
@@ -13,22 +14,15 @@ function fail(line: string): never {
 }
 
 async function main() {
-  loadDotEnv();
-  const config = loadConfig();
-  let embedded: EmbeddedDatabase | undefined;
-  if (!config.databaseUrl) {
-    embedded = await startEmbeddedPostgres(config.dataDir, say);
-    config.databaseUrl = embedded.url;
-  }
+  const opened = await openServiceDatabase(say);
+  const { config, applied } = opened;
+  let embedded: EmbeddedDatabase | undefined = opened.embedded;
   const stopEmbedded = async () => {
     const db = embedded;
     embedded = undefined;
     if (db) await db.stop().catch(() => undefined);
   };
   try {
-    const applied = await runMigrations(config.directDatabaseUrl ?? config.databaseUrl).catch((error) => {
-      throw new ConfigError(`database migration failed: ${migrationProblem(error)}`);
-    });
     if (applied.length) say(`applied migrations: ${applied.join(', ')}`);
     const app = await createApp(config);
     let closing = false;
