@@ -6,13 +6,19 @@ import { AuthService } from './auth/auth.service';
 import { resolveOptions, TESSERA_CONFIG, TesseraConfig, TesseraOptions } from './config/options';
 import { AttrCipher } from './crypto/attr-cipher.service';
 import { PasswordHasher } from './crypto/password-hasher.service';
+import { TerminusModule } from '@nestjs/terminus';
 import { Db } from './database/db';
 import { runMigrations } from './database/migrate';
+import { Readiness } from './health/readiness.service';
 import { SessionAttrController, UserAttrController } from './http/attr.controller';
 import { AuthController } from './http/auth.controller';
+import { HealthController } from './http/health.controller';
+import { LoginMetricsInterceptor } from './http/login-metrics.interceptor';
+import { MetricsController } from './http/metrics.controller';
 import { SessionGuard } from './http/session.guard';
 import { SessionsController } from './http/sessions.controller';
 import { UsersController } from './http/users.controller';
+import { TesseraMetrics } from './metrics/tessera-metrics';
 import { SessionsService } from './sessions/sessions.service';
 import { SweeperService } from './sweeper/sweeper.service';
 import { UsersService } from './users/users.service';
@@ -26,7 +32,9 @@ export interface TesseraModuleExtras {
 }
 
 /** The REST API, as mounted with `routes: true`. */
-export const TESSERA_CONTROLLERS = [AuthController, SessionsController, UsersController, SessionAttrController, UserAttrController];
+export const TESSERA_CONTROLLERS = [
+  AuthController, SessionsController, UsersController, SessionAttrController, UserAttrController, HealthController, MetricsController,
+];
 
 const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } = new ConfigurableModuleBuilder<TesseraOptions>({
   moduleName: 'Tessera',
@@ -46,7 +54,7 @@ export type TesseraModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
 
 const services = [
   PasswordHasher, AttrCipher, UsersService, SessionsService, AuthService, SessionAttrService, UserAttrService,
-  KeyRotationService, SweeperService, CallerAccess, SessionGuard,
+  KeyRotationService, SweeperService, CallerAccess, SessionGuard, Readiness, TesseraMetrics, LoginMetricsInterceptor,
 ];
 
 const providers: Provider[] = [
@@ -69,7 +77,8 @@ const providers: Provider[] = [
  * `AuthService`, `SessionsService`, `UsersService`, `SessionAttrService` and `UserAttrService`, and
  * guards its own routes with `@Authenticated()`. Its database pool is its own (docs/embedding.md).
  */
-@Module({ providers, exports: [TESSERA_CONFIG, ...services] })
+// Terminus' own logger stays off: a failing readiness probe is an answer, not an error to log each time.
+@Module({ imports: [TerminusModule.forRoot({ logger: false })], providers, exports: [TESSERA_CONFIG, ...services] })
 export class TesseraModule extends ConfigurableModuleClass implements OnApplicationShutdown {
   constructor(@Inject(Db) private readonly db: Db) {
     super();

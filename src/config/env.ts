@@ -11,6 +11,8 @@ export interface ServiceConfig extends Omit<TesseraConfig, 'databaseUrl'> {
   logLevel: string;
   bodyLimitBytes: number;
   trustProxy: boolean;
+  /** On SIGTERM, in-flight requests get this long to finish before the process exits anyway. */
+  shutdownTimeoutSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -38,6 +40,7 @@ export const ENV_NAMES: Record<string, string> = {
   sweepIntervalSeconds: 'SWEEP_INTERVAL',
   sweepBatchSize: 'SWEEP_BATCH_SIZE',
   migrationsRun: 'MIGRATIONS_RUN',
+  metricsToken: 'METRICS_TOKEN',
 };
 
 const NODE_ENVS = ['development', 'production', 'test'];
@@ -86,7 +89,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     if (key === 'apps') {
       const raw = str(name);
       if (raw !== undefined) options.apps = raw.split(',').map((a) => a.trim()).filter(Boolean);
-    } else if (key === 'encryptionKeys' || key === 'dataDir') {
+    } else if (key === 'encryptionKeys' || key === 'dataDir' || key === 'metricsToken') {
       (options as Record<string, unknown>)[key] = str(name);
     } else if (key === 'attrEncryptDefault' || key === 'migrationsRun') {
       (options as Record<string, unknown>)[key] = bool(name);
@@ -102,9 +105,13 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     bodyLimitBytes: int('BODY_LIMIT_BYTES') ?? 8 * 1024 * 1024,
     trustProxy: bool('TRUST_PROXY') ?? false,
+    shutdownTimeoutSeconds: int('SHUTDOWN_TIMEOUT') ?? 10,
   };
   if (service.port > 65535) problems.push(`PORT must be at most 65535, got ${service.port}`);
   if (service.bodyLimitBytes < 1024) problems.push('BODY_LIMIT_BYTES must be at least 1024');
+  if (service.shutdownTimeoutSeconds < 1 || service.shutdownTimeoutSeconds > 3600) {
+    problems.push(`SHUTDOWN_TIMEOUT must be between 1 and 3600 seconds, got ${service.shutdownTimeoutSeconds}`);
+  }
   let tessera: TesseraConfig | undefined;
   try {
     tessera = resolveOptions({ ...options, databaseUrl: databaseUrl ?? EMBEDDED_PLACEHOLDER }, (key) => ENV_NAMES[key] ?? key);
@@ -119,7 +126,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
 /** Tessera's module options out of the service's settings (the database URL must be known by now). */
 export function tesseraOptions(config: ServiceConfig): TesseraOptions {
   if (!config.databaseUrl) throw new ConfigError('no database URL (the service starts the embedded server before this)');
-  const { nodeEnv: _env, port: _port, host: _host, logLevel: _level, bodyLimitBytes: _limit, trustProxy: _proxy, isProduction, ...options } = config;
+  const { nodeEnv: _env, port: _port, host: _host, logLevel: _level, bodyLimitBytes: _limit, trustProxy: _proxy, shutdownTimeoutSeconds: _shutdown, isProduction, ...options } = config;
   return { ...options, databaseUrl: config.databaseUrl, production: isProduction };
 }
 
