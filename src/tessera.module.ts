@@ -1,4 +1,5 @@
 import { ConfigurableModuleBuilder, Inject, Module, OnApplicationShutdown, Provider } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { SessionAttrService, UserAttrService } from './attributes/attr.service';
 import { CallerAccess } from './attributes/caller-access';
 import { KeyRotationService } from './attributes/key-rotation.service';
@@ -6,7 +7,6 @@ import { AuthService } from './auth/auth.service';
 import { resolveOptions, TESSERA_CONFIG, TesseraConfig, TesseraOptions } from './config/options';
 import { AttrCipher } from './crypto/attr-cipher.service';
 import { PasswordHasher } from './crypto/password-hasher.service';
-import { TerminusModule } from '@nestjs/terminus';
 import { Db } from './database/db';
 import { runMigrations } from './database/migrate';
 import { Readiness } from './health/readiness.service';
@@ -25,7 +25,7 @@ import { UsersService } from './users/users.service';
 
 /** Options of the module itself, beside Tessera's settings. */
 export interface TesseraModuleExtras {
-  /** Mount Tessera's REST API (login, sessions, users, attributes) in the application. Default: off. */
+  /** Mount Tessera's REST API (login, sessions, users, attributes, health, metrics) in the application. Default: off. */
   routes?: boolean;
   /** Make Tessera's services injectable in every module of the application. Default: on. */
   isGlobal?: boolean;
