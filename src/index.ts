@@ -24,6 +24,10 @@ export type { Attr, AttrItem, AttrMeta, ExpiryItem, JsonValue, OwnerRef, UpdateI
 export { KeyRotationService } from './attributes/key-rotation.service';
 export type { RotationReport } from './attributes/key-rotation.service';
 export { SweeperService } from './sweeper/sweeper.service';
+export { Readiness } from './health/readiness.service';
+export type { DatabaseState } from './health/readiness.service';
+export { TesseraMetrics } from './metrics/tessera-metrics';
+export type { SweptKind } from './metrics/tessera-metrics';
 
 // Guarding a host application's own routes
 export { Authenticated, CurrentSession, SessionAttrs, SessionGuard, SuperUserOnly } from './http/session.guard';
@@ -48,4 +52,5 @@ export { migrationProblem } from './database/migrate';
 export { frameworkErrorBody } from './http/exception.filter';
 export { TesseraValidationPipe } from './http/validation.pipe';
 export { registerRequestLogging } from './http/request-logging';
+export { registerRequestMetrics } from './http/request-metrics';
 export { AppLogger } from './logging/app-logger';

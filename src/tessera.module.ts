@@ -1,4 +1,5 @@
 import { ConfigurableModuleBuilder, Inject, Module, OnApplicationShutdown, Provider } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { SessionAttrService, UserAttrService } from './attributes/attr.service';
 import { CallerAccess } from './attributes/caller-access';
 import { KeyRotationService } from './attributes/key-rotation.service';
@@ -8,25 +9,32 @@ import { AttrCipher } from './crypto/attr-cipher.service';
 import { PasswordHasher } from './crypto/password-hasher.service';
 import { Db } from './database/db';
 import { runMigrations } from './database/migrate';
+import { Readiness } from './health/readiness.service';
 import { SessionAttrController, UserAttrController } from './http/attr.controller';
 import { AuthController } from './http/auth.controller';
+import { HealthController } from './http/health.controller';
+import { LoginMetricsInterceptor } from './http/login-metrics.interceptor';
+import { MetricsController } from './http/metrics.controller';
 import { SessionGuard } from './http/session.guard';
 import { SessionsController } from './http/sessions.controller';
 import { UsersController } from './http/users.controller';
+import { TesseraMetrics } from './metrics/tessera-metrics';
 import { SessionsService } from './sessions/sessions.service';
 import { SweeperService } from './sweeper/sweeper.service';
 import { UsersService } from './users/users.service';
 
 /** Options of the module itself, beside Tessera's settings. */
 export interface TesseraModuleExtras {
-  /** Mount Tessera's REST API (login, sessions, users, attributes) in the application. Default: off. */
+  /** Mount Tessera's REST API (login, sessions, users, attributes, health, metrics) in the application. Default: off. */
   routes?: boolean;
   /** Make Tessera's services injectable in every module of the application. Default: on. */
   isGlobal?: boolean;
 }
 
 /** The REST API, as mounted with `routes: true`. */
-export const TESSERA_CONTROLLERS = [AuthController, SessionsController, UsersController, SessionAttrController, UserAttrController];
+export const TESSERA_CONTROLLERS = [
+  AuthController, SessionsController, UsersController, SessionAttrController, UserAttrController, HealthController, MetricsController,
+];
 
 const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } = new ConfigurableModuleBuilder<TesseraOptions>({
   moduleName: 'Tessera',
@@ -46,7 +54,7 @@ export type TesseraModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
 
 const services = [
   PasswordHasher, AttrCipher, UsersService, SessionsService, AuthService, SessionAttrService, UserAttrService,
-  KeyRotationService, SweeperService, CallerAccess, SessionGuard,
+  KeyRotationService, SweeperService, CallerAccess, SessionGuard, Readiness, TesseraMetrics, LoginMetricsInterceptor,
 ];
 
 const providers: Provider[] = [
@@ -69,7 +77,8 @@ const providers: Provider[] = [
  * `AuthService`, `SessionsService`, `UsersService`, `SessionAttrService` and `UserAttrService`, and
  * guards its own routes with `@Authenticated()`. Its database pool is its own (docs/embedding.md).
  */
-@Module({ providers, exports: [TESSERA_CONFIG, ...services] })
+// Terminus' own logger stays off: a failing readiness probe is an answer, not an error to log each time.
+@Module({ imports: [TerminusModule.forRoot({ logger: false })], providers, exports: [TESSERA_CONFIG, ...services] })
 export class TesseraModule extends ConfigurableModuleClass implements OnApplicationShutdown {
   constructor(@Inject(Db) private readonly db: Db) {
     super();

@@ -17,6 +17,7 @@ export const ERROR_STATUS = {
   // who is calling
   invalid_credentials: 401,
   session_invalid: 401,
+  metrics_unauthorized: 401,
   forbidden: 403,
   app_not_allowed: 403,
   password_change_required: 403,

@@ -12,6 +12,8 @@ export interface ServiceConfig extends Omit<TesseraConfig, 'databaseUrl' | 'dire
   logLevel: string;
   bodyLimitBytes: number;
   trustProxy: boolean;
+  /** On SIGTERM, in-flight requests get this long to finish before the process exits anyway. */
+  shutdownTimeoutSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -41,6 +43,7 @@ export const ENV_NAMES: Record<string, string> = {
   sweepIntervalSeconds: 'SWEEP_INTERVAL',
   sweepBatchSize: 'SWEEP_BATCH_SIZE',
   migrationsRun: 'MIGRATIONS_RUN',
+  metricsToken: 'METRICS_TOKEN',
 };
 
 const NODE_ENVS = ['development', 'production', 'test'];
@@ -89,7 +92,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     if (key === 'apps') {
       const raw = str(name);
       if (raw !== undefined) options.apps = raw.split(',').map((a) => a.trim()).filter(Boolean);
-    } else if (key === 'encryptionKeys' || key === 'dataDir' || key === 'directDatabaseUrl') {
+    } else if (key === 'encryptionKeys' || key === 'dataDir' || key === 'directDatabaseUrl' || key === 'metricsToken') {
       (options as Record<string, unknown>)[key] = str(name);
     } else if (key === 'attrEncryptDefault' || key === 'migrationsRun' || key === 'preparedStatements') {
       (options as Record<string, unknown>)[key] = bool(name);
@@ -105,9 +108,13 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     bodyLimitBytes: int('BODY_LIMIT_BYTES') ?? 8 * 1024 * 1024,
     trustProxy: bool('TRUST_PROXY') ?? false,
+    shutdownTimeoutSeconds: int('SHUTDOWN_TIMEOUT') ?? 10,
   };
   if (service.port > 65535) problems.push(`PORT must be at most 65535, got ${service.port}`);
   if (service.bodyLimitBytes < 1024) problems.push('BODY_LIMIT_BYTES must be at least 1024');
+  if (service.shutdownTimeoutSeconds < 1 || service.shutdownTimeoutSeconds > 3600) {
+    problems.push(`SHUTDOWN_TIMEOUT must be between 1 and 3600 seconds, got ${service.shutdownTimeoutSeconds}`);
+  }
   let tessera: TesseraConfig | undefined;
   try {
     tessera = resolveOptions({ ...options, databaseUrl: databaseUrl ?? EMBEDDED_PLACEHOLDER }, (key) => ENV_NAMES[key] ?? key);
@@ -122,7 +129,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
 /** Tessera's module options out of the service's settings (the database URL must be known by now). */
 export function tesseraOptions(config: ServiceConfig): TesseraOptions {
   if (!config.databaseUrl) throw new ConfigError('no database URL (the service starts the embedded server before this)');
-  const { nodeEnv: _env, port: _port, host: _host, logLevel: _level, bodyLimitBytes: _limit, trustProxy: _proxy, isProduction, ...options } = config;
+  const { nodeEnv: _env, port: _port, host: _host, logLevel: _level, bodyLimitBytes: _limit, trustProxy: _proxy, shutdownTimeoutSeconds: _shutdown, isProduction, ...options } = config;
   return { ...options, databaseUrl: config.databaseUrl, directDatabaseUrl: config.directDatabaseUrl, production: isProduction };
 }
 

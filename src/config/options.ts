@@ -45,13 +45,16 @@ export interface TesseraOptions {
   sweepBatchSize?: number;
   /** Apply Tessera's pending migrations when the module starts (under an advisory lock). */
   migrationsRun?: boolean;
+  /** When set, `GET /metrics` requires `Authorization: Bearer <metricsToken>` (at least 16 characters). */
+  metricsToken?: string;
 }
 
 /** The options with every default filled in and checked. */
-export interface TesseraConfig extends Required<Omit<TesseraOptions, 'encryptionKeys' | 'production' | 'directDatabaseUrl'>> {
+export interface TesseraConfig extends Required<Omit<TesseraOptions, 'encryptionKeys' | 'production' | 'directDatabaseUrl' | 'metricsToken'>> {
   directDatabaseUrl: string;
   isProduction: boolean;
   encryptionKeys: string | undefined;
+  metricsToken: string | undefined;
 }
 
 export const TESSERA_CONFIG = Symbol('TESSERA_CONFIG');
@@ -79,7 +82,7 @@ export const DEFAULTS = {
   sweepBatchSize: 1000,
   migrationsRun: false,
   preparedStatements: true,
-} satisfies Omit<TesseraConfig, 'databaseUrl' | 'directDatabaseUrl' | 'isProduction' | 'encryptionKeys'>;
+} satisfies Omit<TesseraConfig, 'databaseUrl' | 'directDatabaseUrl' | 'isProduction' | 'encryptionKeys' | 'metricsToken'>;
 
 /** Smallest value of each whole-number setting. */
 const MINIMUM: Partial<Record<keyof TesseraConfig, number>> = {
@@ -108,7 +111,7 @@ const APP_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
 export function resolveOptions(options: TesseraOptions, label: (key: string) => string = (key) => key): TesseraConfig {
   const problems: string[] = [];
   const given = (options ?? {}) as unknown as Record<string, unknown>;
-  const known = new Set([...Object.keys(DEFAULTS), 'databaseUrl', 'directDatabaseUrl', 'encryptionKeys', 'production']);
+  const known = new Set([...Object.keys(DEFAULTS), 'databaseUrl', 'directDatabaseUrl', 'encryptionKeys', 'production', 'metricsToken']);
   for (const key of Object.keys(given)) {
     if (!known.has(key) && given[key] !== undefined) problems.push(`${label(key)} is not a Tessera option`);
   }
@@ -133,6 +136,7 @@ export function resolveOptions(options: TesseraOptions, label: (key: string) => 
     isProduction: typeof given.production === 'boolean' ? given.production : process.env.NODE_ENV === 'production',
     encryptionKeys: given.encryptionKeys as string | undefined,
     directDatabaseUrl: (given.directDatabaseUrl ?? given.databaseUrl) as string,
+    metricsToken: given.metricsToken as string | undefined,
   } as TesseraConfig;
   for (const key of Object.keys(DEFAULTS) as Array<keyof typeof DEFAULTS>) {
     (resolved as unknown as Record<string, unknown>)[key] = pick(key);
@@ -143,6 +147,9 @@ export function resolveOptions(options: TesseraOptions, label: (key: string) => 
   if (given.production !== undefined && typeof given.production !== 'boolean') problems.push(`${label('production')} must be true or false`);
   if (resolved.encryptionKeys !== undefined && (typeof resolved.encryptionKeys !== 'string' || !resolved.encryptionKeys.trim())) {
     problems.push(`${label('encryptionKeys')} must be a non-empty string of id:base64key entries`);
+  }
+  if (resolved.metricsToken !== undefined && (typeof resolved.metricsToken !== 'string' || resolved.metricsToken.length < 16)) {
+    problems.push(`${label('metricsToken')} must be a string of at least 16 characters`);
   }
   if (typeof resolved.dataDir !== 'string' || !resolved.dataDir) problems.push(`${label('dataDir')} must be a path`);
   if (!Array.isArray(resolved.apps) || resolved.apps.length === 0 || !resolved.apps.every((a) => typeof a === 'string' && APP_NAME.test(a))) {

@@ -17,6 +17,16 @@ export class PasswordHasher implements OnModuleInit {
 
   constructor(@Inject(TESSERA_CONFIG) private readonly config: TesseraConfig) {}
 
+  /** Hashes being computed now (at most `passwordHashConcurrency`). */
+  get runningCount(): number {
+    return this.running;
+  }
+
+  /** Callers waiting for a hashing slot (at most `passwordHashQueueLimit`). */
+  get queueDepth(): number {
+    return this.waiting.length;
+  }
+
   async onModuleInit() {
     // Verifying against this hash makes "no such user" cost the same as "wrong password".
     this.dummyHash = await this.hash(randomBytes(16).toString('hex'));

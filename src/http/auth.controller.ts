@@ -1,7 +1,8 @@
-import { Body, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, HttpCode, Post, Req, UseInterceptors } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service';
 import { clientInfo, HttpRequest } from './bearer';
 import { LoginDto } from './dto/login.dto';
+import { LoginMetricsInterceptor } from './login-metrics.interceptor';
 import { Authenticated, CurrentSession } from './session.guard';
 import { TesseraController } from './tessera-controller';
 
@@ -10,6 +11,7 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('login')
+  @UseInterceptors(LoginMetricsInterceptor)
   login(@Body() body: LoginDto, @Req() request: HttpRequest) {
     return this.auth.login(body, clientInfo(request));
   }

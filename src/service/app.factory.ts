@@ -1,3 +1,4 @@
+import helmet from '@fastify/helmet';
 import { DynamicModule, Type } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -6,9 +7,12 @@ import type { DestinationStream } from 'pino';
 import {
   AppLogger,
   frameworkErrorBody,
+  Readiness,
   registerRequestLogging,
+  registerRequestMetrics,
   ServiceConfig,
   TesseraExceptionFilter,
+  TesseraMetrics,
   TesseraModule,
   tesseraOptions,
   TesseraValidationPipe,
@@ -20,6 +24,8 @@ export interface CreateAppOptions {
   logDestination?: DestinationStream;
   /** Further modules of the application, mounted beside Tessera (they can inject its services). */
   imports?: Array<Type<unknown> | DynamicModule>;
+  /** Observe every response in `tessera_http_request_duration_seconds` (default on; off only to measure its cost). */
+  requestMetrics?: boolean;
 }
 
 /** Builds the HTTP service (not yet listening): Tessera with its routes on Fastify. */
@@ -36,6 +42,10 @@ export async function createApp(config: ServiceConfig, options: CreateAppOptions
       reply.code(body.statusCode).send(body);
     },
     trustProxy: config.trustProxy,
+    // On close: idle keep-alive connections end at once, requests arriving on busy ones get 503,
+    // and the close waits for requests in flight (the service's SIGTERM drain, main.ts).
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
   });
   registerJsonBodies(adapter.getInstance(), config.bodyLimitBytes);
   const root: DynamicModule = {
@@ -50,10 +60,31 @@ export async function createApp(config: ServiceConfig, options: CreateAppOptions
     // Let start-up errors reach the caller (one clear line), instead of Nest exiting the process.
     abortOnError: false,
   });
-  registerRequestLogging(app.getHttpAdapter().getInstance(), logger.pino);
+  const fastify = app.getHttpAdapter().getInstance();
+  registerRequestLogging(fastify, logger.pino);
+  if (options.requestMetrics !== false) registerRequestMetrics(fastify, app.get(TesseraMetrics));
+  await registerResponseHeaders(app);
   // For modules mounted beside Tessera (Tessera's own routes carry their own pipe).
   app.useGlobalPipes(new TesseraValidationPipe());
   // Errors raised before any route runs (body parsing, unknown paths) answer in Tessera's shape too.
   app.useGlobalFilters(new TesseraExceptionFilter(app.get(HttpAdapterHost)));
   return app;
+}
+
+/**
+ * Security headers on every response (helmet, with a CSP for an API that serves only JSON), and
+ * `Cache-Control: no-store`: responses carry USTs, attribute values and user views that no cache
+ * may keep. While draining, every response also asks its client to reconnect (elsewhere).
+ */
+async function registerResponseHeaders(app: NestFastifyApplication): Promise<void> {
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    frameguard: { action: 'deny' },
+  });
+  const readiness = app.get(Readiness);
+  app.getHttpAdapter().getInstance().addHook('onSend', (_request, reply, payload, done) => {
+    reply.header('cache-control', 'no-store');
+    if (readiness.draining) reply.header('connection', 'close');
+    done(null, payload);
+  });
 }

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConfigError, EmbeddedDatabase } from '../index';
+import { ConfigError, EmbeddedDatabase, Readiness } from '../index';
 import { createApp } from './app.factory';
 import { openServiceDatabase } from './service-database';
 
@@ -26,13 +26,26 @@ async function main() {
     if (applied.length) say(`applied migrations: ${applied.join(', ')}`);
     const app = await createApp(config);
     let closing = false;
+    // Drain: not ready at once (GET /health/ready answers 503), then the server stops accepting
+    // connections, ends idle keep-alive ones, answers 503 on busy ones, and waits for the requests
+    // in flight; past SHUTDOWN_TIMEOUT the process exits anyway, with status 1.
     const shutdown = async (signal: string) => {
       if (closing) return;
       closing = true;
-      say(`${signal}: shutting down`);
-      await app.close().catch(() => undefined);
+      app.get(Readiness).startDraining();
+      say(`${signal}: draining, exiting within ${config.shutdownTimeoutSeconds} s`);
+      let deadline: NodeJS.Timeout | undefined;
+      const closed = await Promise.race([
+        app.close().then(
+          () => true,
+          () => true,
+        ),
+        new Promise<false>((resolve) => (deadline = setTimeout(() => resolve(false), config.shutdownTimeoutSeconds * 1000))),
+      ]);
+      clearTimeout(deadline);
+      if (!closed) process.stderr.write(`tessera: SHUTDOWN_TIMEOUT reached with requests in flight; exiting\n`);
       await stopEmbedded();
-      process.exit(0);
+      process.exit(closed ? 0 : 1);
     };
     process.on('SIGINT', () => void shutdown('SIGINT'));
     process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -3,6 +3,7 @@ import { describeError } from '../common/describe-error';
 import { AdvisoryLeader } from '../database/advisory-leader';
 import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
 import { SessionAttrService, UserAttrService } from '../attributes/attr.service';
+import { SweptKind, TesseraMetrics } from '../metrics/tessera-metrics';
 import { SessionsService } from '../sessions/sessions.service';
 
 // The advisory lock whose holder sweeps (the migration lock is 7_215_301).
@@ -25,6 +26,7 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
     private readonly sessions: SessionsService,
     private readonly sessionAttrs: SessionAttrService,
     private readonly userAttrs: UserAttrService,
+    private readonly metrics: TesseraMetrics,
     @Inject(TESSERA_CONFIG) private readonly config: TesseraConfig,
   ) {
     this.leader = new AdvisoryLeader(config.directDatabaseUrl, SWEEPER_LOCK);
@@ -63,11 +65,12 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
   /** Sweeps until nothing expired is left; returns counts per kind of row. */
   async sweepAll(): Promise<Record<string, number>> {
     const totals: Record<string, number> = {};
-    for (const [kind, sweep] of this.tasks()) {
+    for (const [kind, metricKind, sweep] of this.tasks()) {
       let total = 0;
       for (;;) {
         const deleted = await sweep(this.config.sweepBatchSize);
         total += deleted;
+        if (deleted > 0) this.metrics.sweptRows.inc({ kind: metricKind }, deleted);
         if (deleted < this.config.sweepBatchSize) break;
       }
       totals[kind] = total;
@@ -76,12 +79,12 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
     return totals;
   }
 
-  private tasks(): Array<[string, (limit: number) => Promise<number>]> {
+  private tasks(): Array<[string, SweptKind, (limit: number) => Promise<number>]> {
     // Sessions first: their attributes go with them by cascade, leaving fewer rows to sweep after.
     return [
-      ['sessions', (limit) => this.sessions.sweepExpired(limit)],
-      ['session attributes', (limit) => this.sessionAttrs.sweepExpired(limit)],
-      ['user attributes', (limit) => this.userAttrs.sweepExpired(limit)],
+      ['sessions', 'sessions', (limit) => this.sessions.sweepExpired(limit)],
+      ['session attributes', 'session_attributes', (limit) => this.sessionAttrs.sweepExpired(limit)],
+      ['user attributes', 'user_attributes', (limit) => this.userAttrs.sweepExpired(limit)],
     ];
   }
 }
