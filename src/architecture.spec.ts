@@ -75,7 +75,7 @@ describe('the folders of src/', () => {
   });
 
   it('keep the core below the HTTP transport and the service', () => {
-    const core = ['config', 'common', 'crypto', 'database', 'users', 'sessions', 'attributes', 'auth', 'sweeper'];
+    const core = ['config', 'common', 'crypto', 'database', 'users', 'sessions', 'attributes', 'auth', 'audit', 'sweeper', 'health', 'metrics'];
     for (const folder of core) {
       const above = [...(graph.get(folder) ?? [])].filter((to) => !core.includes(to));
       expect({ folder, imports: above }).toEqual({ folder, imports: [] });
