@@ -1,4 +1,5 @@
 import { Errors } from '../common/tessera-error';
+import { isWellFormedText } from '../common/text';
 
 export const MAX_NAME_CHARS = 128;
 const MAX_EXPIRATION_SECONDS = 2_147_483_647;
@@ -8,6 +9,7 @@ const FORBIDDEN_NAME_CHARS = /[\u0000-\u001f\u007f-\u009f/]/;
 /** Checks an attribute name; messages quote names (they may be logged), never values. */
 export function checkName(name: unknown): string {
   if (typeof name !== 'string') throw Errors.validation('name must be a string');
+  if (!isWellFormedText(name)) throw Errors.validation('name must be well-formed Unicode (no unpaired surrogates)');
   const chars = [...name].length;
   if (chars < 1 || chars > MAX_NAME_CHARS) throw Errors.validation(`name must be 1-${MAX_NAME_CHARS} characters`);
   if (FORBIDDEN_NAME_CHARS.test(name)) throw Errors.validation('name must not contain control characters or "/"');

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
 import { Errors } from '../common/tessera-error';
+import { isWellFormedText } from '../common/text';
 import { PasswordHasher } from '../crypto/password-hasher.service';
 import { selectColumns } from '../database/columns';
 import { Db } from '../database/db';
@@ -62,6 +63,7 @@ export class UsersService {
   ) {}
 
   async create(input: NewUser): Promise<UserView> {
+    checkText({ username: input.username, email: input.email, displayName: input.displayName });
     this.checkPasswordPolicy(input.password);
     const passwordHash = await this.hasher.hash(input.password);
     const rows = await this.db
@@ -103,6 +105,7 @@ export class UsersService {
 
   /** Applies the given fields (undefined ones are left alone) and answers the changed user. */
   async update(id: string, changes: AdminChanges): Promise<UserView> {
+    checkText({ username: changes.username, email: changes.email, displayName: changes.displayName });
     const sets: string[] = [];
     const values: unknown[] = [id];
     for (const [key, column] of Object.entries(CHANGEABLE)) {
@@ -149,8 +152,18 @@ export class UsersService {
   }
 
   private checkPasswordPolicy(password: string) {
+    checkText({ password });
     if ([...password].length < this.config.passwordMinLength) {
       throw Errors.validation(`password must be at least ${this.config.passwordMinLength} characters`);
+    }
+  }
+}
+
+/** Stored text must be well-formed Unicode (see isWellFormedText); a password too, or two would hash alike. */
+function checkText(fields: Record<string, unknown>): void {
+  for (const [field, value] of Object.entries(fields)) {
+    if (typeof value === 'string' && !isWellFormedText(value)) {
+      throw Errors.validation(`${field} must be well-formed Unicode (no unpaired surrogates)`);
     }
   }
 }
