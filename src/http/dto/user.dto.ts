@@ -1,4 +1,4 @@
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   IsBoolean,
   IsDate,
@@ -24,6 +24,12 @@ export class UpdateProfileDto {
   @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(256) displayName?: string | null;
 }
 
+/**
+ * ISO 8601 text to a Date; anything else stays as sent, for @IsDate to refuse. (A plain Date
+ * conversion would take `true` as 1970-01-01T00:00:00.001Z and `"1"` as the year 2001.)
+ */
+const isoDate = () => Transform(({ value }) => (typeof value === 'string' && /^[+-]?\d{4,6}-\d\d-\d\d/.test(value) ? new Date(value) : value));
+
 const usernameRule = () => Matches(USERNAME_PATTERN, { message: 'username must be 1-128 letters, digits or ._@+-' });
 
 /** Fields only a super-user may set. */
@@ -31,7 +37,8 @@ class AdminFieldsDto extends UpdateProfileDto {
   @IsOptional() @IsBoolean() isSuperUser?: boolean;
   @IsOptional() @IsIn(['approved', 'pending', 'rejected']) approvalStatus?: ApprovalStatus;
   @IsOptional() @IsBoolean() passwordMustChange?: boolean;
-  @IsOptional() @ValidateIf((_, v) => v !== null) @Type(() => Date) @IsDate() passwordExpiresAt?: Date | null;
+  @IsOptional() @ValidateIf((_, v) => v !== null) @isoDate() @IsDate({ message: 'passwordExpiresAt must be an ISO 8601 date-time' })
+  passwordExpiresAt?: Date | null;
 }
 
 export class AdminUpdateUserDto extends AdminFieldsDto {
