@@ -30,15 +30,24 @@ export function checkEncrypt(encrypt: unknown, name: string): boolean | undefine
   throw Errors.validation(`encrypt of "${name}" must be true or false`);
 }
 
+/**
+ * JSON has no NaN or Infinity: JSON.stringify would write them as `null`, changing the value without
+ * a word (a body's `1e999` parses to Infinity).
+ */
+function finiteNumbersOnly(_key: string, value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value)) throw new RangeError('not a finite number');
+  return value;
+}
+
 /** The value's JSON text, within the size limit; the message says how large, never what. */
 export function serializeValue(value: unknown, name: string, maxBytes: number): string {
   let json: string | undefined;
   try {
-    json = JSON.stringify(value);
+    json = JSON.stringify(value, finiteNumbersOnly);
   } catch {
     json = undefined;
   }
-  if (json === undefined || value === undefined) throw Errors.validation(`value of "${name}" must be a JSON value`);
+  if (json === undefined || value === undefined) throw Errors.validation(`value of "${name}" must be a JSON value (numbers finite)`);
   if (Buffer.byteLength(json, 'utf8') > maxBytes) {
     throw Errors.payloadTooLarge(`value of "${name}" is larger than ${maxBytes} bytes`);
   }
