@@ -23,6 +23,9 @@ const CHANGEABLE: Record<keyof AdminChanges, string> = {
   passwordExpiresAt: 'password_expires_at',
 };
 
+/** Changeable properties whose columns are NOT NULL: `null` is refused, not sent to fail there. */
+const NOT_NULL = ['username', 'isSuperUser', 'approvalStatus', 'passwordMustChange'] as const;
+
 const SQL = {
   insert: `
     INSERT INTO sso_user AS u (id, username, password_hash, email, display_name, is_super_user, approval_status,
@@ -105,6 +108,9 @@ export class UsersService {
 
   /** Applies the given fields (undefined ones are left alone) and answers the changed user. */
   async update(id: string, changes: AdminChanges): Promise<UserView> {
+    for (const field of NOT_NULL) {
+      if ((changes as Record<string, unknown>)[field] === null) throw Errors.validation(`${field} cannot be null`);
+    }
     checkText({ username: changes.username, email: changes.email, displayName: changes.displayName });
     const sets: string[] = [];
     const values: unknown[] = [id];

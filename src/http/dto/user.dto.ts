@@ -32,17 +32,20 @@ const isoDate = () => Transform(({ value }) => (typeof value === 'string' && /^[
 
 const usernameRule = () => Matches(USERNAME_PATTERN, { message: 'username must be 1-128 letters, digits or ._@+-' });
 
+/** May be absent, but not `null` (which @IsOptional lets through): the column is NOT NULL. */
+export const NotNullWhenGiven = () => ValidateIf((_, value) => value !== undefined);
+
 /** Fields only a super-user may set. */
 class AdminFieldsDto extends UpdateProfileDto {
-  @IsOptional() @IsBoolean() isSuperUser?: boolean;
-  @IsOptional() @IsIn(['approved', 'pending', 'rejected']) approvalStatus?: ApprovalStatus;
-  @IsOptional() @IsBoolean() passwordMustChange?: boolean;
+  @NotNullWhenGiven() @IsBoolean() isSuperUser?: boolean;
+  @NotNullWhenGiven() @IsIn(['approved', 'pending', 'rejected']) approvalStatus?: ApprovalStatus;
+  @NotNullWhenGiven() @IsBoolean() passwordMustChange?: boolean;
   @IsOptional() @ValidateIf((_, v) => v !== null) @isoDate() @IsDate({ message: 'passwordExpiresAt must be an ISO 8601 date-time' })
   passwordExpiresAt?: Date | null;
 }
 
 export class AdminUpdateUserDto extends AdminFieldsDto {
-  @IsOptional() @IsString() @usernameRule() username?: string;
+  @NotNullWhenGiven() @IsString() @usernameRule() username?: string;
 }
 
 export class CreateUserDto extends AdminFieldsDto {
