@@ -79,7 +79,13 @@ async function snapshot(f: Fixture): Promise<string> {
 function send(r: Req): Test {
   let test = (t.http() as unknown as Record<string, (path: string) => Test>)[r.method.toLowerCase()](r.path);
   for (const [name, value] of Object.entries(r.headers)) test = test.set(name, value);
-  return r.body === undefined ? test : test.send(r.body);
+  if (r.body === undefined) return test;
+  // Bytes go as they are: superagent would otherwise JSON-encode a Buffer sent as application/json.
+  return Buffer.isBuffer(r.body) ? rawBytes(test).send(r.body) : test.send(r.body);
+}
+
+function rawBytes(test: Test): Test {
+  return test.serialize((bytes: unknown) => bytes as string);
 }
 
 /** What is wrong with an answer, or nothing. */
@@ -445,4 +451,200 @@ describe('hostile input', () => {
       expect(refused).toBeGreaterThanOrEqual(requests.length / 2);
     },
   );
+
+  it('documents exactly the codes of ERROR_STATUS, each with its status', () => {
+    expect(Object.fromEntries([...DOCUMENTED].sort())).toEqual(Object.fromEntries(Object.entries(ERROR_STATUS).sort()));
+  });
+
+  describe('the defects of issue 7, one by one', () => {
+    const error = (res: { status: number; body: unknown }) => ({ status: res.status, ...(res.body as object) });
+    const refused = (status: number, code: string) => ({ statusCode: status, status, code, message: expect.any(String) });
+
+    it('refuses nesting deeper than 64 levels in any field as invalid_json, cheaply', async () => {
+      const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+      const login = await t.http().post('/auth/login').set('Content-Type', 'application/json')
+        .send(`{"username":"a","password":"b","currentApp":"crm","z":${deep(1500)}}`);
+      expect(error(login)).toEqual(refused(400, 'invalid_json'));
+      const cpu = process.cpuUsage();
+      const create = await t.http().post('/users').set('Authorization', f.admin.auth).set('Content-Type', 'application/json')
+        .send(`{"username":"${f.prefix}-deep","password":"${PASSWORD}","displayName":${deep(100_000)}}`);
+      const { user, system } = process.cpuUsage(cpu);
+      expect(error(create)).toEqual(refused(400, 'invalid_json'));
+      expect((user + system) / 1000).toBeLessThan(300);
+    });
+
+    it('refuses unpaired surrogates in attribute names on every path, so two names never become one', async () => {
+      const c = await loggedInUser(t);
+      const http = (method: 'post' | 'put', path: string) => t.http()[method](`/sessions/current/attrs${path}`).set('Authorization', c.auth);
+      const answers = [
+        await http('post', '/batch/set').send({ data: [{ name: 'a\ud800', value: 1 }, { name: 'a\udc00', value: 2 }] }),
+        await http('post', '').send({ name: '\udfff', value: 1 }),
+        await http('post', '/batch/create').send({ data: [{ name: 'ok', value: 1 }, { name: '\ud83d', value: 2 }] }),
+        await http('post', '/batch/update').send({ data: [{ name: 'x\ude00', value: 1 }] }),
+        await http('post', '/batch/set-expiry').send({ data: [{ name: '\ud800', expiration: 5 }] }),
+        await http('post', '/batch/get').send({ data: ['\ud800'] }),
+        await http('post', '/batch/exists').send({ data: [{ name: '\udbff' }] }),
+        await http('post', '/batch/delete').send({ data: ['\udc00'] }),
+      ];
+      expect(answers.map(error)).toEqual(answers.map(() => refused(400, 'validation_failed')));
+      expect(answers[0].body.message).toMatch(/name/);
+      // U+FFFD itself is an ordinary character, and stays distinct from what a surrogate would have become.
+      await t.http().put('/sessions/current/attrs/%EF%BF%BD').set('Authorization', c.auth).send({ value: 1 }).expect(200);
+      const names = await t.pg.query('SELECT name FROM sso_session_attr WHERE owner_id = $1', [c.session.id]);
+      expect(names.rows).toEqual([{ name: '\ufffd' }]);
+      // A percent-encoded surrogate is not UTF-8: the path is malformed.
+      expect(error(await t.http().put('/sessions/current/attrs/%ED%A0%80').set('Authorization', c.auth).send({ value: 1 }))).toEqual(refused(400, 'bad_request'));
+    });
+
+    it('refuses unpaired surrogates in the in-process attribute API', async () => {
+      const c = await loggedInUser(t);
+      const codes: string[] = [];
+      for (const attempt of [
+        () => t.app.get(SessionAttrService).of(c.session.id).set('a\ud800', 1),
+        () => t.app.get(SessionAttrService).of(c.session.id).getMany(['\udc00']),
+        () => t.app.get(UserAttrService).of(c.user.id).createMany([{ name: 'a\ud800', value: 1 }, { name: 'a\udc00', value: 2 }]),
+        () => t.app.get(UserAttrService).of(c.user.id).existsMany(['\udfff']),
+      ]) {
+        codes.push(await attempt().then(() => 'resolved', (e: TesseraError) => e.code));
+      }
+      expect(codes).toEqual(['validation_failed', 'validation_failed', 'validation_failed', 'validation_failed']);
+      const rows = await t.pg.query('SELECT count(*)::int AS n FROM sso_user_attr WHERE owner_id = $1', [c.user.id]);
+      expect(rows.rows[0].n).toBe(0);
+    });
+
+    it('refuses unpaired surrogates in every stored or compared user text, over REST and in-process', async () => {
+      const c = await loggedInUser(t);
+      const answers = [
+        await t.http().post('/users').set('Authorization', f.admin.auth).send({ username: `${f.prefix}-s`, password: PASSWORD, displayName: 'a\ud800' }),
+        await t.http().post('/users').set('Authorization', f.admin.auth).send({ username: `${f.prefix}-s`, password: `${PASSWORD}\udc00` }),
+        await t.http().patch('/users/me').set('Authorization', c.auth).send({ displayName: 'a\udc00' }),
+        await t.http().patch(`/users/${c.user.id}`).set('Authorization', f.admin.auth).send({ email: 'a\ud800@example.com' }),
+        await t.http().post('/auth/login').send({ username: `${c.user.username}\ud800`, password: PASSWORD, currentApp: 'crm' }),
+        await t.http().post('/auth/login').send({ username: c.user.username, password: `${PASSWORD}\ud800`, currentApp: 'crm' }),
+        await t.http().post('/auth/login').send({ username: c.user.username, password: PASSWORD, currentApp: 'crm\ud800' }),
+        await t.http().put('/users/me/password').set('Authorization', c.auth).send({ oldPassword: PASSWORD, newPassword: `${PASSWORD}\ud800` }),
+        await t.http().post('/sessions/verify').set('Authorization', f.admin.auth).send({ ust: '\ud800' }),
+      ];
+      expect(answers.map(error)).toEqual(answers.map(() => refused(400, 'validation_failed')));
+      const inProcess: string[] = [];
+      for (const attempt of [
+        () => t.app.get(UsersService).create({ username: `${f.prefix}-s`, password: PASSWORD, displayName: '\udc00' }),
+        () => t.app.get(UsersService).update(c.user.id, { displayName: 'x\ud800' }),
+        () => t.app.get(UsersService).setPassword(c.user.id, `${PASSWORD}\ud800`),
+        () => t.app.get(AuthService).login({ username: `${c.user.username}\ud800`, password: PASSWORD, currentApp: 'crm' }),
+      ]) {
+        inProcess.push(await attempt().then(() => 'resolved', (e: TesseraError) => e.code));
+      }
+      expect(inProcess).toEqual(['validation_failed', 'validation_failed', 'validation_failed', 'validation_failed']);
+      const user = await t.pg.query('SELECT display_name, email, password_hash FROM sso_user WHERE id = $1', [c.user.id]);
+      expect(user.rows[0]).toMatchObject({ display_name: null, email: null });
+      await t.http().get('/users/me').set('Authorization', c.auth).expect(200);
+    });
+
+    it.each([
+      ['plain', false],
+      ['sealed', true],
+    ])('stores and reads back a %s value with "__proto__" and "constructor" keys exactly, without prototype effects', async (_form, encrypt) => {
+      const c = await loggedInUser(t);
+      const value = `{"b":1,"__proto__":{"isSuperUser":true,"polluted":"${MARKER}"},"constructor":{"prototype":{"polluted":1}},"a":[{"__proto__":null}]}`;
+      const results: string[] = [];
+      for (const base of ['/sessions/current/attrs', '/users/me/attrs']) {
+        const put = (path: string, body: string) => t.http().put(`${base}${path}`).set('Authorization', c.auth).set('Content-Type', 'application/json').send(body);
+        await put('/single', `{"value":${value},"encrypt":${encrypt}}`).expect(200);
+        await t.http().post(`${base}/batch/set`).set('Authorization', c.auth).set('Content-Type', 'application/json')
+          .send(`{"data":[{"name":"batched","value":${value}}],"encrypt":${encrypt}}`).expect(200);
+        const single = await t.http().get(`${base}/single`).set('Authorization', c.auth).expect(200);
+        const batched = await t.http().post(`${base}/batch/get`).set('Authorization', c.auth).send({ data: ['batched', 'single'] }).expect(200);
+        results.push(
+          single.text.slice(single.text.indexOf('"value":') + 8, -1),
+          ...(JSON.parse(batched.text).attrs as Array<{ value: unknown; encrypted: boolean }>).map((a) => (expect(a.encrypted).toBe(encrypt), JSON.stringify(a.value))),
+        );
+      }
+      expect(results).toEqual(results.map(() => value));
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(({} as Record<string, unknown>).isSuperUser).toBeUndefined();
+      // The in-process API reads the same value back, the key an own property.
+      const read = (await t.app.get(UserAttrService).of(c.user.id).get('single'))!.value as Record<string, unknown>;
+      expect(Object.prototype.hasOwnProperty.call(read, '__proto__')).toBe(true);
+      expect(Object.getPrototypeOf(read)).toBe(Object.prototype);
+    });
+
+    it('refuses a number JSON cannot hold instead of storing null', async () => {
+      const c = await loggedInUser(t);
+      const res = await t.http().put('/sessions/current/attrs/big').set('Authorization', c.auth).set('Content-Type', 'application/json').send('{"value":[1e999]}');
+      expect(error(res)).toEqual(refused(400, 'validation_failed'));
+      expect(await t.app.get(SessionAttrService).of(c.session.id).set('nan', { n: NaN }).then(() => 'resolved', (e: TesseraError) => e.code)).toBe('validation_failed');
+      expect((await t.pg.query('SELECT count(*)::int AS n FROM sso_session_attr WHERE owner_id = $1', [c.session.id])).rows[0].n).toBe(0);
+    });
+
+    it('answers the login that carries a UST with Cache-Control: no-store', async () => {
+      const c = await createUser(t);
+      const res = await t.http().post('/auth/login').send({ username: c.username, password: c.password, currentApp: 'crm' }).expect(201);
+      expect(res.headers['cache-control']).toBe('no-store');
+    });
+
+    it('says the name is invalid, not the body, for PUT …/attrs/%00', async () => {
+      const res = await t.http().put('/sessions/current/attrs/%00').set('Authorization', f.me.auth).send({ value: 1 });
+      expect(error(res)).toEqual(refused(400, 'validation_failed'));
+      expect(res.body.message).toMatch(/^name /);
+    });
+
+    it('answers a malformed percent-encoding with the documented bad_request', async () => {
+      for (const path of ['/sessions/current/attrs/%E0%A4%A', '/users/%ZZ', '/sessions/%E0%A4%A/attrs/x']) {
+        const res = await t.http().get(path).set('Authorization', f.me.auth);
+        expect(error(res)).toEqual(refused(400, 'bad_request'));
+        expect(DOCUMENTED.get('bad_request')).toBe(400);
+      }
+    });
+
+    it('refuses bodies that are not UTF-8 JSON: 415 for another type or charset, 400 for bytes that are not UTF-8', async () => {
+      const put = () => t.http().put('/users/me/attrs/utf8').set('Authorization', f.me.auth);
+      expect(error(await put().set('Content-Type', 'text/plain').send('{"value":1}'))).toEqual(refused(415, 'unsupported_media_type'));
+      expect(error(await put().set('Content-Type', 'application/json; charset=iso-8859-1').send('{"value":1}'))).toEqual(refused(415, 'unsupported_media_type'));
+      expect(error(await put().set('Content-Type', 'application/x-www-form-urlencoded').send('value=1'))).toEqual(refused(415, 'unsupported_media_type'));
+      const latin1 = Buffer.from('{"value":"caf\u00e9"}', 'latin1');
+      expect(error(await rawBytes(put().set('Content-Type', 'application/json')).send(latin1))).toEqual(refused(400, 'invalid_json'));
+      expect(await t.app.get(UserAttrService).of(f.me.user.id).exists('utf8')).toBe(false);
+    });
+
+    it('refuses true, numbers and loose text as passwordExpiresAt (new Date(true) is 1970)', async () => {
+      const answers = [];
+      for (const passwordExpiresAt of [true, 0, 1e12, '1', 'soon', []]) {
+        answers.push(await t.http().patch(`/users/${f.target.id}`).set('Authorization', f.admin.auth).send({ passwordExpiresAt }));
+      }
+      expect(answers.map(error)).toEqual(answers.map(() => refused(400, 'validation_failed')));
+      const ok = await t.http().patch(`/users/${f.target.id}`).set('Authorization', f.admin.auth).send({ passwordExpiresAt: '2031-02-03T04:05:06Z' });
+      expect(ok.body.passwordExpiresAt).toBe('2031-02-03T04:05:06.000Z');
+    });
+
+    it('refuses null for fields that cannot be null instead of failing in the database', async () => {
+      const answers = [];
+      for (const field of ['isSuperUser', 'approvalStatus', 'passwordMustChange', 'username']) {
+        answers.push(await t.http().patch(`/users/${f.target.id}`).set('Authorization', f.admin.auth).send({ [field]: null }));
+      }
+      const c = await createUser(t);
+      answers.push(await t.http().post('/auth/login').send({ username: c.username, password: c.password, currentApp: 'crm', newPassword: null }));
+      expect(answers.map(error)).toEqual(answers.map(() => refused(400, 'validation_failed')));
+      expect(await t.app.get(UsersService).update(f.target.id, { isSuperUser: null as never }).then(() => 'resolved', (e: TesseraError) => e.code)).toBe('validation_failed');
+    });
+
+    it('answers requests the HTTP parser refuses in the documented shape: 431 for huge headers, 400 for broken HTTP', async () => {
+      const huge = await t.http().get('/sessions/current').set('Authorization', `Bearer ${'A'.repeat(20_000)}`);
+      expect(error(huge)).toEqual(refused(431, 'headers_too_large'));
+      const server = t.app.getHttpServer();
+      if (!server.address()) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk.toString('utf8')));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+        socket.write(`GET /sessions/current HTTP/1.1\r\nHost: x\r\nBroken header line ${MARKER}\r\n\r\n`);
+      });
+      const [head, body] = raw.split('\r\n\r\n');
+      expect(head.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+      expect(JSON.parse(body)).toEqual({ statusCode: 400, code: 'bad_request', message: expect.any(String) });
+      expect(raw).not.toContain(MARKER);
+    });
+  });
 });
