@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Errors } from '../common/tessera-error';
+import { isWellFormedText } from '../common/text';
 import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
 import { PasswordHasher } from '../crypto/password-hasher.service';
 import { SessionView } from '../sessions/session.entity';
@@ -44,6 +45,10 @@ export class AuthService {
    */
   async login(input: LoginInput, client: ClientInfo = { remoteAddr: null, userAgent: null }): Promise<LoginResult> {
     if (!this.config.apps.includes(input.currentApp)) throw Errors.appNotAllowed();
+    // PostgreSQL and argon2 see an unpaired surrogate as U+FFFD: "a\ud800" would log in as "a\ufffd".
+    if (!isWellFormedText(input.username) || !isWellFormedText(input.password)) {
+      throw Errors.validation('username and password must be well-formed Unicode (no unpaired surrogates)');
+    }
     const user = await this.users.findForLogin(input.username);
     const passwordOk = await this.hasher.verify(user?.passwordHash, input.password);
     if (!user || !passwordOk || user.isLocked || user.approvalStatus !== 'approved') throw Errors.invalidCredentials();

@@ -10,10 +10,12 @@ export const ERROR_STATUS = {
   invalid_json: 400,
   unknown_batch_op: 404,
   not_found: 404,
+  request_timeout: 408,
   method_not_allowed: 405,
   payload_too_large: 413,
   uri_too_long: 414,
   unsupported_media_type: 415,
+  headers_too_large: 431,
   // who is calling
   invalid_credentials: 401,
   session_invalid: 401,

@@ -1,4 +1,4 @@
-import { Body, HttpCode, Post, Req, UseInterceptors } from '@nestjs/common';
+import { Body, Header, HttpCode, Post, Req, UseInterceptors } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service';
 import { clientInfo, HttpRequest } from './bearer';
 import { LoginDto } from './dto/login.dto';
@@ -12,6 +12,8 @@ export class AuthController {
 
   @Post('login')
   @UseInterceptors(LoginMetricsInterceptor)
+  // The answer carries the UST: no cache (browser, proxy) may keep a copy.
+  @Header('Cache-Control', 'no-store')
   login(@Body() body: LoginDto, @Req() request: HttpRequest) {
     return this.auth.login(body, clientInfo(request));
   }

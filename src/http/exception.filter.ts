@@ -13,6 +13,7 @@ const codeByStatus: Record<number, ErrorCode> = {
   413: 'payload_too_large',
   414: 'uri_too_long',
   415: 'unsupported_media_type',
+  431: 'headers_too_large',
   429: 'rate_limited',
 };
 
@@ -28,11 +29,15 @@ const frameworkCodes: Record<string, ErrorBody> = {
   FST_ERR_CTP_INVALID_JSON_BODY: body('invalid_json', 'request body is not valid JSON'),
   FST_ERR_CTP_EMPTY_JSON_BODY: body('invalid_json', 'request body is empty'),
   json_too_deep: body('invalid_json', 'request body is nested too deeply'),
+  json_not_utf8: body('invalid_json', 'request body is not valid UTF-8'),
   FST_ERR_CTP_BODY_TOO_LARGE: body('payload_too_large', 'request body is too large'),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: body('unsupported_media_type', 'request body must be application/json'),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: body('bad_request', 'invalid content length'),
   FST_ERR_MAX_PARAM_LENGTH: body('uri_too_long', 'a path segment is too long'),
   FST_ERR_BAD_URL: body('bad_request', 'the URL is malformed'),
+  // Node's HTTP parser, before Fastify (clientErrorHandler)
+  HPE_HEADER_OVERFLOW: body('headers_too_large', 'the request line or headers are too large'),
+  ERR_HTTP_REQUEST_TIMEOUT: body('request_timeout', 'the request did not arrive in time'),
   // Express (body-parser)
   'entity.parse.failed': body('invalid_json', 'request body is not valid JSON'),
   'entity.too.large': body('payload_too_large', 'request body is too large'),

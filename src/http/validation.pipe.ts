@@ -1,5 +1,6 @@
 import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
 import { Errors } from '../common/tessera-error';
+import { isWellFormedText } from '../common/text';
 import { isUuid } from '../common/uuid';
 
 const SAFE_FIELD = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
@@ -27,12 +28,16 @@ export function describeValidationErrors(errors: ValidationError[], prefix = '')
 }
 
 /**
- * What a DTO-bound body or query may not hold anywhere: a NUL character (PostgreSQL text cannot), or
- * an own `__proto__` or `constructor` key (JSON.parse keeps them as plain keys, which object mapping
- * would drop silently instead of refusing them as unknown fields).
+ * What a DTO-bound body or query may not hold anywhere: a NUL character or an unpaired surrogate
+ * (PostgreSQL text cannot hold either; the driver would turn a surrogate into U+FFFD), or an own
+ * `__proto__` or `constructor` key (JSON.parse keeps them as plain keys, which object mapping would
+ * drop silently instead of refusing them as unknown fields).
  */
 function forbiddenContent(value: unknown): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? 'NUL characters' : undefined;
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) return 'NUL characters';
+    return isWellFormedText(value) ? undefined : 'unpaired surrogates';
+  }
   if (value && typeof value === 'object') {
     for (const key of ['__proto__', 'constructor']) {
       if (Object.prototype.hasOwnProperty.call(value, key)) return `a "${key}" field`;
@@ -47,8 +52,10 @@ function forbiddenContent(value: unknown): string | undefined {
 
 /**
  * Unknown fields are rejected, known ones checked, and the failure is `400 validation_failed`.
- * Bodies and queries bound to a DTO class may not carry NUL characters (attribute bodies are not
- * DTOs: their values are JSON, stored as JSON text, where a NUL stays escaped).
+ * Bodies and queries bound to a DTO class may not carry NUL characters or unpaired surrogates
+ * (attribute bodies are not DTOs: their values are JSON, stored as JSON text, where both stay
+ * escaped). Path parameters are left to their own checks (UuidPipe, attribute names' checkName),
+ * whose messages name the parameter.
  */
 export class TesseraValidationPipe extends ValidationPipe {
   constructor() {
@@ -63,7 +70,8 @@ export class TesseraValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata) {
-    const forbidden = metadata.metatype && metadata.metatype !== Object ? forbiddenContent(value) : undefined;
+    const dtoBound = (metadata.type === 'body' || metadata.type === 'query') && metadata.metatype && metadata.metatype !== Object;
+    const forbidden = dtoBound ? forbiddenContent(value) : undefined;
     if (forbidden) throw Errors.validation(`${metadata.type === 'query' ? 'query' : 'body'} must not contain ${forbidden}`);
     return super.transform(value, metadata);
   }

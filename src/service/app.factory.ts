@@ -3,6 +3,8 @@ import { DynamicModule, Type } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { DestinationStream } from 'pino';
 import {
   AppLogger,
@@ -28,6 +30,23 @@ export interface CreateAppOptions {
   requestMetrics?: boolean;
 }
 
+/**
+ * Replaces Fastify's default answer to a request the HTTP parser refused, which has its own body
+ * shape. As there, a reset connection gets nothing and the socket is closed after the answer.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const body = frameworkErrorBody(error);
+  const json = JSON.stringify(body);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${body.statusCode} ${STATUS_CODES[body.statusCode]}\r\nContent-Length: ${Buffer.byteLength(json)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${json}`,
+    );
+  }
+  socket.destroy();
+}
+
 /** Builds the HTTP service (not yet listening): Tessera with its routes on Fastify. */
 export async function createApp(config: ServiceConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const logger = new AppLogger(config.logLevel, options.logDestination);
@@ -41,6 +60,8 @@ export async function createApp(config: ServiceConfig, options: CreateAppOptions
       const body = frameworkErrorBody(error);
       reply.code(body.statusCode).send(body);
     },
+    // Requests Node's HTTP parser refuses (headers over 16 KiB, malformed HTTP) answer in Tessera's shape too.
+    clientErrorHandler: answerClientError,
     trustProxy: config.trustProxy,
     // On close: idle keep-alive connections end at once, requests arriving on busy ones get 503,
     // and the close waits for requests in flight (the service's SIGTERM drain, main.ts).

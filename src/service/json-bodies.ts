@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 /** Deeper JSON than this is refused before any recursive walk (parser, validation) can overflow. */
 export const MAX_JSON_DEPTH = 64;
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 function clientError(statusCode: number, code: string): Error {
   return Object.assign(new Error(code), { statusCode, code });
 }
@@ -32,10 +34,16 @@ export function jsonDepth(text: string, limit: number): number {
  */
 export function registerJsonBodies(fastify: FastifyInstance, bodyLimit: number): void {
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (request, text, done) => {
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (request, bytes, done) => {
     const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
     if (charset && charset !== 'utf-8' && charset !== 'utf8') return done(clientError(415, 'FST_ERR_CTP_INVALID_MEDIA_TYPE'), undefined);
-    const json = text as string;
+    let json: string;
+    try {
+      // Strict: a byte that is not UTF-8 would otherwise become U+FFFD silently, in a name or a value.
+      json = strictUtf8.decode(bytes as Buffer);
+    } catch {
+      return done(clientError(400, 'json_not_utf8'), undefined);
+    }
     if (json.length === 0) return done(clientError(400, 'FST_ERR_CTP_EMPTY_JSON_BODY'), undefined);
     if (jsonDepth(json, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) return done(clientError(400, 'json_too_deep'), undefined);
     try {

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
 import { Errors } from '../common/tessera-error';
+import { isWellFormedText } from '../common/text';
 import { PasswordHasher } from '../crypto/password-hasher.service';
 import { selectColumns } from '../database/columns';
 import { Db } from '../database/db';
@@ -21,6 +22,9 @@ const CHANGEABLE: Record<keyof AdminChanges, string> = {
   passwordMustChange: 'password_must_change',
   passwordExpiresAt: 'password_expires_at',
 };
+
+/** Changeable properties whose columns are NOT NULL: `null` is refused, not sent to fail there. */
+const NOT_NULL = ['username', 'isSuperUser', 'approvalStatus', 'passwordMustChange'] as const;
 
 const SQL = {
   insert: `
@@ -62,6 +66,7 @@ export class UsersService {
   ) {}
 
   async create(input: NewUser): Promise<UserView> {
+    checkText({ username: input.username, email: input.email, displayName: input.displayName });
     this.checkPasswordPolicy(input.password);
     const passwordHash = await this.hasher.hash(input.password);
     const rows = await this.db
@@ -103,6 +108,10 @@ export class UsersService {
 
   /** Applies the given fields (undefined ones are left alone) and answers the changed user. */
   async update(id: string, changes: AdminChanges): Promise<UserView> {
+    for (const field of NOT_NULL) {
+      if ((changes as Record<string, unknown>)[field] === null) throw Errors.validation(`${field} cannot be null`);
+    }
+    checkText({ username: changes.username, email: changes.email, displayName: changes.displayName });
     const sets: string[] = [];
     const values: unknown[] = [id];
     for (const [key, column] of Object.entries(CHANGEABLE)) {
@@ -149,8 +158,18 @@ export class UsersService {
   }
 
   private checkPasswordPolicy(password: string) {
+    checkText({ password });
     if ([...password].length < this.config.passwordMinLength) {
       throw Errors.validation(`password must be at least ${this.config.passwordMinLength} characters`);
+    }
+  }
+}
+
+/** Stored text must be well-formed Unicode (see isWellFormedText); a password too, or two would hash alike. */
+function checkText(fields: Record<string, unknown>): void {
+  for (const [field, value] of Object.entries(fields)) {
+    if (typeof value === 'string' && !isWellFormedText(value)) {
+      throw Errors.validation(`${field} must be well-formed Unicode (no unpaired surrogates)`);
     }
   }
 }

@@ -1,10 +1,11 @@
-import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsString, MaxLength, MinLength } from 'class-validator';
 import type { LoginInput } from '../../auth/auth.service';
+import { NotNullWhenGiven } from './user.dto';
 
 export class LoginDto implements LoginInput {
   @IsString() @MinLength(1) @MaxLength(128) username: string;
   @IsString() @MinLength(1) @MaxLength(1024) password: string;
   @IsString() @MinLength(1) @MaxLength(128) currentApp: string;
   /** Sets a new password during login; required when the password expired or must be changed. */
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(1024) newPassword?: string;
+  @NotNullWhenGiven() @IsString() @MinLength(1) @MaxLength(1024) newPassword?: string;
 }

@@ -1,4 +1,4 @@
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   IsBoolean,
   IsDate,
@@ -24,18 +24,28 @@ export class UpdateProfileDto {
   @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(256) displayName?: string | null;
 }
 
+/**
+ * ISO 8601 text to a Date; anything else stays as sent, for @IsDate to refuse. (A plain Date
+ * conversion would take `true` as 1970-01-01T00:00:00.001Z and `"1"` as the year 2001.)
+ */
+const isoDate = () => Transform(({ value }) => (typeof value === 'string' && /^[+-]?\d{4,6}-\d\d-\d\d/.test(value) ? new Date(value) : value));
+
 const usernameRule = () => Matches(USERNAME_PATTERN, { message: 'username must be 1-128 letters, digits or ._@+-' });
+
+/** May be absent, but not `null` (which @IsOptional lets through): the column is NOT NULL. */
+export const NotNullWhenGiven = () => ValidateIf((_, value) => value !== undefined);
 
 /** Fields only a super-user may set. */
 class AdminFieldsDto extends UpdateProfileDto {
-  @IsOptional() @IsBoolean() isSuperUser?: boolean;
-  @IsOptional() @IsIn(['approved', 'pending', 'rejected']) approvalStatus?: ApprovalStatus;
-  @IsOptional() @IsBoolean() passwordMustChange?: boolean;
-  @IsOptional() @ValidateIf((_, v) => v !== null) @Type(() => Date) @IsDate() passwordExpiresAt?: Date | null;
+  @NotNullWhenGiven() @IsBoolean() isSuperUser?: boolean;
+  @NotNullWhenGiven() @IsIn(['approved', 'pending', 'rejected']) approvalStatus?: ApprovalStatus;
+  @NotNullWhenGiven() @IsBoolean() passwordMustChange?: boolean;
+  @IsOptional() @ValidateIf((_, v) => v !== null) @isoDate() @IsDate({ message: 'passwordExpiresAt must be an ISO 8601 date-time' })
+  passwordExpiresAt?: Date | null;
 }
 
 export class AdminUpdateUserDto extends AdminFieldsDto {
-  @IsOptional() @IsString() @usernameRule() username?: string;
+  @NotNullWhenGiven() @IsString() @usernameRule() username?: string;
 }
 
 export class CreateUserDto extends AdminFieldsDto {
