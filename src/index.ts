@@ -26,7 +26,7 @@ export type { RotationReport } from './attributes/key-rotation.service';
 export { SweeperService } from './sweeper/sweeper.service';
 
 // Guarding a host application's own routes
-export { Authenticated, CurrentSession, SessionAttrs, SessionGuard, SuperUserOnly } from './http/session.guard';
+export { Authenticated, CurrentSession, SessionAttrs, sessionAttrsOf, SessionGuard, SuperUserOnly } from './http/session.guard';
 export type { SessionAttrsHandle } from './http/session.guard';
 
 // Errors
