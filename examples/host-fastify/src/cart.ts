@@ -20,7 +20,7 @@ export class CouponInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler) {
     const code = context.switchToHttp().getRequest<{ headers: IncomingHttpHeaders }>().headers['x-coupon'];
     const match = typeof code === 'string' ? COUPON.exec(code) : null;
-    if (match) sessionAttrsOf(context).setTransient('coupon', { code, percentOff: Number(match[1]) } satisfies Coupon);
+    if (match) sessionAttrsOf(context).setTransient('coupon', { code: match[0], percentOff: Number(match[1]) } satisfies Coupon);
     return next.handle();
   }
 }
