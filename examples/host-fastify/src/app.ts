@@ -63,6 +63,8 @@ export class AppModule {
 /** Builds the application (not yet listening) on Fastify, with Tessera and the host's own database. */
 export async function createFastifyHost(databaseUrl: string, options: HostOptions = {}): Promise<NestFastifyApplication> {
   return NestFactory.create<NestFastifyApplication>(AppModule.register(databaseUrl, options), new FastifyAdapter(), {
+    // Fastify's own parsers only (JSON and text): Nest would add a form-encoded one, and a form post must not reach Tessera.
+    bodyParser: false,
     abortOnError: false,
     ...(options.logger ? { logger: options.logger } : {}),
   });
