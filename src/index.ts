@@ -30,7 +30,7 @@ export { TesseraMetrics } from './metrics/tessera-metrics';
 export type { SweptKind } from './metrics/tessera-metrics';
 
 // Guarding a host application's own routes
-export { Authenticated, CurrentSession, SessionAttrs, SessionGuard, SuperUserOnly } from './http/session.guard';
+export { Authenticated, CurrentSession, SessionAttrs, sessionAttrsOf, SessionGuard, SuperUserOnly } from './http/session.guard';
 export type { SessionAttrsHandle } from './http/session.guard';
 
 // Errors

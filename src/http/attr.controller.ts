@@ -80,17 +80,19 @@ abstract class AttrRoutes {
     }
   }
 
+  // Declared before GET: Express answers a HEAD with the first GET route of the path otherwise,
+  // which would read (and decrypt) the value.
+  @Head(':name')
+  @HttpCode(200)
+  async exists(@Req() req: Request, @Param('id') id: string, @Param('name') name: string) {
+    if (!(await this.call(req, id, (a) => this.attrs.exists(a, checkName(name))))) throw Errors.attrNotFound(name);
+  }
+
   @Get(':name')
   async get(@Req() req: Request, @Param('id') id: string, @Param('name') name: string) {
     const attr = await this.call(req, id, (a) => this.attrs.get(a, checkName(name)));
     if (!attr) throw Errors.attrNotFound(name);
     return attr;
-  }
-
-  @Head(':name')
-  @HttpCode(200)
-  async exists(@Req() req: Request, @Param('id') id: string, @Param('name') name: string) {
-    if (!(await this.call(req, id, (a) => this.attrs.exists(a, checkName(name))))) throw Errors.attrNotFound(name);
   }
 
   @Put(':name')

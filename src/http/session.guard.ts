@@ -68,6 +68,15 @@ function state(context: ExecutionContext): RequestState {
   return found;
 }
 
+/**
+ * The current session's attribute handle from an interceptor, a later guard or a filter of a route
+ * behind `@Authenticated()` (what `@SessionAttrs()` gives a handler); the handle is the same object
+ * for the whole request, so transient values set here reach the handler.
+ */
+export function sessionAttrsOf(context: ExecutionContext): SessionAttrsHandle {
+  return state(context).attrs();
+}
+
 /** Guards a controller or route with a live session. */
 export const Authenticated = () => UseGuards(SessionGuard);
 

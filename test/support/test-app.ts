@@ -1,10 +1,12 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { INestApplication } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Pool } from 'pg';
 import request from 'supertest';
-import { loadConfig, NewUser, ServiceConfig, UsersService } from '../../src';
+import { createExpressHost } from '../../examples/host-express/src/app';
+import { loadConfig, NewUser, ServiceConfig, tesseraOptions, UsersService } from '../../src';
 import { createApp, CreateAppOptions } from '../../src/service/app.factory';
+import { startHost } from './hosts';
 
 export const APPS = ['crm', 'web'];
 
@@ -29,7 +31,7 @@ export function testConfig(overrides: Record<string, string> = {}): ServiceConfi
 }
 
 export interface TestApp {
-  app: NestFastifyApplication;
+  app: INestApplication;
   config: ServiceConfig;
   /** Every log line the app wrote, for scanning. */
   logs: string[];
@@ -39,11 +41,25 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/**
+ * What serves Tessera's API in a test: the Fastify service (`createApp`), or, in the jest project
+ * 'e2e-express', the Express host application of examples/host-express with `routes: true`.
+ */
+function testPlatform(): 'fastify' | 'express' {
+  return (globalThis as { TESSERA_TEST_PLATFORM?: string }).TESSERA_TEST_PLATFORM === 'express' ? 'express' : 'fastify';
+}
+
 export async function startTestApp(
   overrides: Record<string, string> = {},
   imports: CreateAppOptions['imports'] = [],
 ): Promise<TestApp> {
   const config = testConfig(overrides);
+  if (testPlatform() === 'express') {
+    if (imports.length) throw new Error('the Express host takes no extra modules');
+    const { databaseUrl: _url, ...tessera } = tesseraOptions(config);
+    const host = await startHost(createExpressHost, { tessera, routes: true });
+    return { ...host, config };
+  }
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
