@@ -24,6 +24,11 @@ export type { Attr, AttrItem, AttrMeta, ExpiryItem, JsonValue, OwnerRef, UpdateI
 export { KeyRotationService } from './attributes/key-rotation.service';
 export type { RotationReport } from './attributes/key-rotation.service';
 export { SweeperService } from './sweeper/sweeper.service';
+export { AuditService } from './audit/audit.service';
+export { AUDIT_EVENT_TYPES } from './audit/audit-event.entity';
+export type { AuditContext, AuditEvent, AuditEventType, AuditPage, AuditQuery, NewAuditEvent } from './audit/audit-event.entity';
+export { LoginLimits } from './auth/login-limits.service';
+export type { LoginKeys } from './auth/login-limits.service';
 
 // Guarding a host application's own routes
 export { Authenticated, CurrentSession, SessionAttrs, SessionGuard, SuperUserOnly } from './http/session.guard';

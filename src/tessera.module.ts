@@ -2,13 +2,16 @@ import { ConfigurableModuleBuilder, Inject, Module, OnApplicationShutdown, Provi
 import { SessionAttrService, UserAttrService } from './attributes/attr.service';
 import { CallerAccess } from './attributes/caller-access';
 import { KeyRotationService } from './attributes/key-rotation.service';
+import { AuditService } from './audit/audit.service';
 import { AuthService } from './auth/auth.service';
+import { LoginLimits } from './auth/login-limits.service';
 import { resolveOptions, TESSERA_CONFIG, TesseraConfig, TesseraOptions } from './config/options';
 import { AttrCipher } from './crypto/attr-cipher.service';
 import { PasswordHasher } from './crypto/password-hasher.service';
 import { Db } from './database/db';
 import { runMigrations } from './database/migrate';
 import { SessionAttrController, UserAttrController } from './http/attr.controller';
+import { AuditController } from './http/audit.controller';
 import { AuthController } from './http/auth.controller';
 import { SessionGuard } from './http/session.guard';
 import { SessionsController } from './http/sessions.controller';
@@ -26,7 +29,9 @@ export interface TesseraModuleExtras {
 }
 
 /** The REST API, as mounted with `routes: true`. */
-export const TESSERA_CONTROLLERS = [AuthController, SessionsController, UsersController, SessionAttrController, UserAttrController];
+export const TESSERA_CONTROLLERS = [
+  AuthController, SessionsController, UsersController, SessionAttrController, UserAttrController, AuditController,
+];
 
 const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } = new ConfigurableModuleBuilder<TesseraOptions>({
   moduleName: 'Tessera',
@@ -46,7 +51,7 @@ export type TesseraModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
 
 const services = [
   PasswordHasher, AttrCipher, UsersService, SessionsService, AuthService, SessionAttrService, UserAttrService,
-  KeyRotationService, SweeperService, CallerAccess, SessionGuard,
+  KeyRotationService, SweeperService, CallerAccess, SessionGuard, AuditService, LoginLimits,
 ];
 
 const providers: Provider[] = [

@@ -17,6 +17,8 @@ export class TesseraError extends HttpException {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** For `rate_limited`: when to try again; the HTTP transports send it as `Retry-After`. */
+    readonly retryAfterSeconds?: number,
   ) {
     super({ statusCode: statusOf(code), code, message } satisfies ErrorBody, statusOf(code));
     this.name = 'TesseraError';
@@ -44,5 +46,6 @@ export const Errors = {
   unknownBatchOp: (ops: readonly string[]) => new TesseraError('unknown_batch_op', `batch operation must be one of ${ops.join(', ')}`),
   userExists: () => new TesseraError('user_exists', 'a user with this username exists'),
   payloadTooLarge: (message = 'request body is too large') => new TesseraError('payload_too_large', message),
-  rateLimited: () => new TesseraError('rate_limited', 'too many requests, try again shortly'),
+  rateLimited: (retryAfterSeconds = 1) =>
+    new TesseraError('rate_limited', 'too many requests, try again shortly', Math.max(1, Math.ceil(retryAfterSeconds))),
 };

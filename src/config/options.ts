@@ -35,6 +35,21 @@ export interface TesseraOptions {
   sweepBatchSize?: number;
   /** Apply Tessera's pending migrations when the module starts (under an advisory lock). */
   migrationsRun?: boolean;
+  /** Failed-login limits and each account's and address's share of the hash queue (docs/operations.md). */
+  loginLimits?: boolean;
+  /** Failures of one account (username, any case), then of one client address, before a block. */
+  loginMaxFailuresPerAccount?: number;
+  loginMaxFailuresPerAddress?: number;
+  /** Failures are forgotten this long after the last failure or block. */
+  loginFailureWindowSeconds?: number;
+  /** The first block; each further one (one failure after a block) doubles, up to the maximum. */
+  loginBlockSeconds?: number;
+  loginMaxBlockSeconds?: number;
+  /** Logins of one account, of one address, waiting for or running a hash on this instance at once. */
+  loginMaxPendingPerAccount?: number;
+  loginMaxPendingPerAddress?: number;
+  /** Audit events older than this are purged by the sweeper; 0 keeps them. */
+  auditRetentionDays?: number;
 }
 
 /** The options with every default filled in and checked. */
@@ -67,6 +82,15 @@ export const DEFAULTS = {
   sweepIntervalSeconds: 60,
   sweepBatchSize: 1000,
   migrationsRun: false,
+  loginLimits: true,
+  loginMaxFailuresPerAccount: 5,
+  loginMaxFailuresPerAddress: 50,
+  loginFailureWindowSeconds: 900,
+  loginBlockSeconds: 60,
+  loginMaxBlockSeconds: 3600,
+  loginMaxPendingPerAccount: 8,
+  loginMaxPendingPerAddress: 16,
+  auditRetentionDays: 90,
 } satisfies Omit<TesseraConfig, 'databaseUrl' | 'isProduction' | 'encryptionKeys'>;
 
 /** Smallest value of each whole-number setting. */
@@ -85,6 +109,14 @@ const MINIMUM: Partial<Record<keyof TesseraConfig, number>> = {
   dbPoolSize: 1,
   sweepIntervalSeconds: 0,
   sweepBatchSize: 1,
+  loginMaxFailuresPerAccount: 1,
+  loginMaxFailuresPerAddress: 1,
+  loginFailureWindowSeconds: 1,
+  loginBlockSeconds: 1,
+  loginMaxBlockSeconds: 1,
+  loginMaxPendingPerAccount: 1,
+  loginMaxPendingPerAddress: 1,
+  auditRetentionDays: 0,
 };
 
 const APP_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -137,6 +169,9 @@ export function resolveOptions(options: TesseraOptions, label: (key: string) => 
   }
   if (resolved.sessionAbsoluteTimeoutSeconds < resolved.sessionIdleTimeoutSeconds) {
     problems.push(`${label('sessionAbsoluteTimeoutSeconds')} must not be smaller than ${label('sessionIdleTimeoutSeconds')}`);
+  }
+  if (resolved.loginMaxBlockSeconds < resolved.loginBlockSeconds) {
+    problems.push(`${label('loginMaxBlockSeconds')} must not be smaller than ${label('loginBlockSeconds')}`);
   }
   if (problems.length) throw new ConfigError(problems.join('\n'));
   // Sliding the idle expiry is a write; doing it at most once per interval keeps reads read-only.

@@ -1,5 +1,6 @@
 import { Body, HttpCode, Post, Req } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service';
+import { auditContext } from './audit-context';
 import { clientInfo, HttpRequest } from './bearer';
 import { LoginDto } from './dto/login.dto';
 import { Authenticated, CurrentSession } from './session.guard';
@@ -17,7 +18,7 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   @Authenticated()
-  async logout(@CurrentSession() { session }: CurrentSession) {
-    await this.auth.logout(session.id);
+  async logout(@CurrentSession() current: CurrentSession, @Req() request: HttpRequest) {
+    await this.auth.logout(current.session.id, auditContext(current, request));
   }
 }

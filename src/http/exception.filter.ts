@@ -16,6 +16,15 @@ const codeByStatus: Record<number, ErrorCode> = {
   429: 'rate_limited',
 };
 
+/** Every 429 says when to come back; errors that do not know say in a second. */
+const DEFAULT_RETRY_AFTER_SECONDS = 1;
+
+/** The `Retry-After` of an error answered with 429 (seconds), or undefined for any other status. */
+export function retryAfterOf(exception: unknown, errorBody: ErrorBody): number | undefined {
+  if (errorBody.statusCode !== 429) return undefined;
+  return (exception instanceof TesseraError && exception.retryAfterSeconds) || DEFAULT_RETRY_AFTER_SECONDS;
+}
+
 function body(code: ErrorCode, message: string): ErrorBody {
   return { statusCode: ERROR_STATUS[code], code, message };
 }
@@ -85,6 +94,9 @@ export class TesseraExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const errorBody = toErrorBody(exception);
     if (errorBody.statusCode >= 500) this.logger.error(describeError(exception));
-    this.adapterHost.httpAdapter.reply(host.switchToHttp().getResponse(), errorBody, errorBody.statusCode);
+    const response = host.switchToHttp().getResponse();
+    const retryAfter = retryAfterOf(exception, errorBody);
+    if (retryAfter !== undefined) this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', String(retryAfter));
+    this.adapterHost.httpAdapter.reply(response, errorBody, errorBody.statusCode);
   }
 }

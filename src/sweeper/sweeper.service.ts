@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, BeforeApplicationSh
 import { describeError } from '../common/describe-error';
 import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
 import { SessionAttrService, UserAttrService } from '../attributes/attr.service';
+import { AuditService } from '../audit/audit.service';
+import { LoginLimits } from '../auth/login-limits.service';
 import { SessionsService } from '../sessions/sessions.service';
 
 /**
@@ -19,6 +21,8 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
     private readonly sessions: SessionsService,
     private readonly sessionAttrs: SessionAttrService,
     private readonly userAttrs: UserAttrService,
+    private readonly loginLimits: LoginLimits,
+    private readonly audit: AuditService,
     @Inject(TESSERA_CONFIG) private readonly config: TesseraConfig,
   ) {}
 
@@ -61,6 +65,8 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
       ['sessions', (limit) => this.sessions.sweepExpired(limit)],
       ['session attributes', (limit) => this.sessionAttrs.sweepExpired(limit)],
       ['user attributes', (limit) => this.userAttrs.sweepExpired(limit)],
+      ['login counters', (limit) => this.loginLimits.sweepExpired(limit)],
+      ['audit events', (limit) => this.audit.purgeExpired(limit)],
     ];
   }
 }
