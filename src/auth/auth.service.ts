@@ -56,15 +56,21 @@ export class AuthService {
     try {
       if (!this.config.apps.includes(input.currentApp)) throw Errors.appNotAllowed();
       const keys = this.limits.keysFor(input.username, client.remoteAddr);
-      const [blockedFor, user] = await Promise.all([this.limits.blockedFor(keys), this.users.findForLogin(input.username)]);
-      userId = user?.id ?? null;
-      if (blockedFor !== null) throw Errors.rateLimited(blockedFor);
-      const passwordOk = await this.limits.withShare(keys, () => this.hasher.verify(user?.passwordHash, input.password));
-      if (!user || !passwordOk || user.isLocked || user.approvalStatus !== 'approved') {
-        await this.limits.failed(keys);
-        throw Errors.invalidCredentials();
-      }
-      const [, result] = await Promise.all([this.limits.succeeded(keys), this.open(user, input, client)]);
+      // Holding the account's and the address's place from the check until the failure is counted
+      // means an attempt admitted after a failure sees it: no burst outruns the limit.
+      const user = await this.limits.withShare(keys, async () => {
+        const [blockedFor, found] = await Promise.all([this.limits.blockedFor(keys), this.users.findForLogin(input.username)]);
+        userId = found?.id ?? null;
+        if (blockedFor !== null) throw Errors.rateLimited(blockedFor);
+        const passwordOk = await this.hasher.verify(found?.passwordHash, input.password);
+        if (!found || !passwordOk || found.isLocked || found.approvalStatus !== 'approved') {
+          await this.limits.failed(keys);
+          throw Errors.invalidCredentials();
+        }
+        await this.limits.succeeded(keys);
+        return found;
+      });
+      const result = await this.open(user, input, client);
       await this.audit.record({ type: 'login', ...attempt, userId, actorId: userId, sessionId: result.session.id });
       return result;
     } catch (error) {

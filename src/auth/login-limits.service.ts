@@ -85,17 +85,18 @@ export class LoginLimits {
   }
 
   /**
-   * Runs `hashing` (the password check) holding one of this instance's places for the account and
-   * for the address; when either already holds its maximum, the attempt is refused at once.
+   * Runs `attempt` (check, password hash, count) holding one of this instance's places for the
+   * account and one for the address; when either already holds its maximum, the attempt is refused
+   * at once. This bounds what one account or address can take of the password-hash queue.
    */
-  async withShare<T>(keys: LoginKeys, hashing: () => Promise<T>): Promise<T> {
-    if (!this.config.loginLimits) return hashing();
+  async withShare<T>(keys: LoginKeys, attempt: () => Promise<T>): Promise<T> {
+    if (!this.config.loginLimits) return attempt();
     const held: Array<[string, number]> = [[keys.account, this.config.loginMaxPendingPerAccount]];
     if (keys.address) held.push([keys.address, this.config.loginMaxPendingPerAddress]);
     if (held.some(([key, max]) => (this.pending.get(key) ?? 0) >= max)) throw Errors.rateLimited();
     for (const [key] of held) this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
     try {
-      return await hashing();
+      return await attempt();
     } finally {
       for (const [key] of held) {
         const left = (this.pending.get(key) ?? 1) - 1;
