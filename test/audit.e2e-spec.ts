@@ -231,14 +231,14 @@ describe('audit trail', () => {
     const { ust } = await login(t, user.username, secret);
     const value = `value-${uniqueName('attr')}`;
     expect((await t.http().put('/sessions/current/attrs/note').set('Authorization', `Bearer ${ust}`).send({ value })).status).toBeLessThan(300);
+    // The scan below finds a value where one is stored.
+    const stored = await t.pg.query('SELECT count(*)::int AS n FROM sso_session_attr a WHERE position($1 in a::text) > 0', [value]);
+    expect(stored.rows[0].n).toBe(1);
     const newPassword = `new-${uniqueName('pw')}`;
     await t.http().put('/users/me/password').set('Authorization', `Bearer ${ust}`).send({ oldPassword: secret, newPassword });
     await t.http().post('/auth/logout').set('Authorization', `Bearer ${ust}`);
 
     expect((await eventsOf(user.id)).length).toBeGreaterThanOrEqual(5);
-    // The scan below finds a value where one is stored.
-    const stored = await t.pg.query('SELECT count(*)::int AS n FROM sso_session_attr a WHERE position($1 in a::text) > 0', [value]);
-    expect(stored.rows[0].n).toBe(1);
     const decodedHex = Buffer.from(ust, 'base64url').toString('hex');
     for (const needle of [ust, decodedHex, secret, wrong, value, newPassword]) {
       const { rows } = await t.pg.query('SELECT count(*)::int AS n FROM sso_audit_event e WHERE position($1 in e::text) > 0', [needle]);
