@@ -28,6 +28,11 @@ export { Readiness } from './health/readiness.service';
 export type { DatabaseState } from './health/readiness.service';
 export { TesseraMetrics } from './metrics/tessera-metrics';
 export type { SweptKind } from './metrics/tessera-metrics';
+export { AuditService } from './audit/audit.service';
+export { AUDIT_EVENT_TYPES } from './audit/audit-event.entity';
+export type { AuditContext, AuditEvent, AuditEventType, AuditPage, AuditQuery, NewAuditEvent } from './audit/audit-event.entity';
+export { LoginLimits } from './auth/login-limits.service';
+export type { LoginKeys } from './auth/login-limits.service';
 
 // Guarding a host application's own routes
 export { Authenticated, CurrentSession, SessionAttrs, sessionAttrsOf, SessionGuard, SuperUserOnly } from './http/session.guard';

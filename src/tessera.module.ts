@@ -3,7 +3,9 @@ import { TerminusModule } from '@nestjs/terminus';
 import { SessionAttrService, UserAttrService } from './attributes/attr.service';
 import { CallerAccess } from './attributes/caller-access';
 import { KeyRotationService } from './attributes/key-rotation.service';
+import { AuditService } from './audit/audit.service';
 import { AuthService } from './auth/auth.service';
+import { LoginLimits } from './auth/login-limits.service';
 import { resolveOptions, TESSERA_CONFIG, TesseraConfig, TesseraOptions } from './config/options';
 import { AttrCipher } from './crypto/attr-cipher.service';
 import { PasswordHasher } from './crypto/password-hasher.service';
@@ -11,6 +13,7 @@ import { Db } from './database/db';
 import { runMigrations } from './database/migrate';
 import { Readiness } from './health/readiness.service';
 import { SessionAttrController, UserAttrController } from './http/attr.controller';
+import { AuditController } from './http/audit.controller';
 import { AuthController } from './http/auth.controller';
 import { HealthController } from './http/health.controller';
 import { LoginMetricsInterceptor } from './http/login-metrics.interceptor';
@@ -34,6 +37,7 @@ export interface TesseraModuleExtras {
 /** The REST API, as mounted with `routes: true`. */
 export const TESSERA_CONTROLLERS = [
   AuthController, SessionsController, UsersController, SessionAttrController, UserAttrController, HealthController, MetricsController,
+  AuditController,
 ];
 
 const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } = new ConfigurableModuleBuilder<TesseraOptions>({
@@ -55,6 +59,7 @@ export type TesseraModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
 const services = [
   PasswordHasher, AttrCipher, UsersService, SessionsService, AuthService, SessionAttrService, UserAttrService,
   KeyRotationService, SweeperService, CallerAccess, SessionGuard, Readiness, TesseraMetrics, LoginMetricsInterceptor,
+  AuditService, LoginLimits,
 ];
 
 const providers: Provider[] = [

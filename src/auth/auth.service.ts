@@ -1,11 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Errors } from '../common/tessera-error';
+import { AuditContext } from '../audit/audit-event.entity';
+import { AuditService } from '../audit/audit.service';
+import { Errors, TesseraError } from '../common/tessera-error';
 import { isWellFormedText } from '../common/text';
 import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
 import { PasswordHasher } from '../crypto/password-hasher.service';
 import { SessionView } from '../sessions/session.entity';
 import { SessionsService } from '../sessions/sessions.service';
+import { UserEntity } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
+import { LoginLimits } from './login-limits.service';
 
 export interface LoginInput {
   username: string;
@@ -36,29 +40,59 @@ export class AuthService {
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
     private readonly hasher: PasswordHasher,
+    private readonly limits: LoginLimits,
+    private readonly audit: AuditService,
     @Inject(TESSERA_CONFIG) private readonly config: TesseraConfig,
   ) {}
 
   /**
    * Unknown user, wrong password, locked or unapproved user: one answer, `invalid_credentials`, after
    * one argon2 verification in every case, so neither the reply nor its timing tells them apart.
+   * Before any hashing, the attempt must pass the login limits (LoginLimits): a blocked account or
+   * address is refused with `rate_limited` and the seconds to wait. Every outcome is audited.
    */
   async login(input: LoginInput, client: ClientInfo = { remoteAddr: null, userAgent: null }): Promise<LoginResult> {
-    if (!this.config.apps.includes(input.currentApp)) throw Errors.appNotAllowed();
-    // PostgreSQL and argon2 see an unpaired surrogate as U+FFFD: "a\ud800" would log in as "a\ufffd".
-    if (!isWellFormedText(input.username) || !isWellFormedText(input.password)) {
-      throw Errors.validation('username and password must be well-formed Unicode (no unpaired surrogates)');
+    const attempt = { username: input.username, app: input.currentApp, remoteAddr: client.remoteAddr };
+    let userId: string | null = null;
+    try {
+      if (!this.config.apps.includes(input.currentApp)) throw Errors.appNotAllowed();
+      // PostgreSQL and argon2 see an unpaired surrogate as U+FFFD: "a\ud800" would log in as "a\ufffd".
+      if (!isWellFormedText(input.username) || !isWellFormedText(input.password)) {
+        throw Errors.validation('username and password must be well-formed Unicode (no unpaired surrogates)');
+      }
+      const keys = this.limits.keysFor(input.username, client.remoteAddr);
+      // Holding the account's and the address's place from the check until the failure is counted
+      // means an attempt admitted after a failure sees it: no burst outruns the limit.
+      const user = await this.limits.withShare(keys, async () => {
+        const [blockedFor, found] = await Promise.all([this.limits.blockedFor(keys), this.users.findForLogin(input.username)]);
+        userId = found?.id ?? null;
+        if (blockedFor !== null) throw Errors.rateLimited(blockedFor);
+        const passwordOk = await this.hasher.verify(found?.passwordHash, input.password);
+        if (!found || !passwordOk || found.isLocked || found.approvalStatus !== 'approved') {
+          await this.limits.failed(keys);
+          throw Errors.invalidCredentials();
+        }
+        await this.limits.succeeded(keys);
+        return found;
+      });
+      const result = await this.open(user, input, client);
+      await this.audit.record({ type: 'login', ...attempt, userId, actorId: userId, sessionId: result.session.id });
+      return result;
+    } catch (error) {
+      const reason = error instanceof TesseraError ? error.code : 'internal_error';
+      await this.audit.record({ type: 'login', outcome: 'failure', reason, ...attempt, userId });
+      throw error;
     }
-    const user = await this.users.findForLogin(input.username);
-    const passwordOk = await this.hasher.verify(user?.passwordHash, input.password);
-    if (!user || !passwordOk || user.isLocked || user.approvalStatus !== 'approved') throw Errors.invalidCredentials();
+  }
 
+  /** After the password checked out: the password policy, then the session. */
+  private async open(user: UserEntity, input: LoginInput, client: ClientInfo): Promise<LoginResult> {
     const now = Date.now();
     const expired = user.passwordExpiresAt !== null && user.passwordExpiresAt.getTime() <= now;
     const warnings: string[] = [];
     if (input.newPassword !== undefined) {
       // As with any password change, sessions opened under the old password end.
-      await this.users.setPassword(user.id, input.newPassword);
+      await this.users.setPassword(user.id, input.newPassword, null, { actorId: user.id, app: input.currentApp, remoteAddr: client.remoteAddr });
     } else if (expired || user.passwordMustChange) {
       throw Errors.passwordChangeRequired();
     } else if (user.passwordExpiresAt && user.passwordExpiresAt.getTime() - now < PASSWORD_EXPIRY_WARNING_MS) {
@@ -69,7 +103,8 @@ export class AuthService {
   }
 
   /** Ends the session (its attributes go with it). */
-  logout(sessionId: string): Promise<void> {
-    return this.sessions.end(sessionId);
+  async logout(sessionId: string, context: AuditContext = {}): Promise<void> {
+    const ended = await this.sessions.end(sessionId);
+    if (ended) await this.audit.record({ type: 'logout', userId: ended.userId, actorId: ended.userId, app: ended.currentApp, sessionId }, context);
   }
 }

@@ -47,5 +47,6 @@ export const Errors = {
   userExists: () => new TesseraError('user_exists', 'a user with this username exists'),
   payloadTooLarge: (message = 'request body is too large') => new TesseraError('payload_too_large', message),
   databaseUnavailable: () => new TesseraError('database_unavailable', 'the database is unavailable, try again shortly'),
-  rateLimited: (retryAfterSeconds = 1) => new TesseraError('rate_limited', 'too many requests, try again shortly', retryAfterSeconds),
+  rateLimited: (retryAfterSeconds = 1) =>
+    new TesseraError('rate_limited', 'too many requests, try again shortly', Math.max(1, Math.ceil(retryAfterSeconds))),
 };

@@ -44,6 +44,15 @@ export const ENV_NAMES: Record<string, string> = {
   sweepBatchSize: 'SWEEP_BATCH_SIZE',
   migrationsRun: 'MIGRATIONS_RUN',
   metricsToken: 'METRICS_TOKEN',
+  loginLimits: 'LOGIN_LIMITS',
+  loginMaxFailuresPerAccount: 'LOGIN_MAX_FAILURES_PER_ACCOUNT',
+  loginMaxFailuresPerAddress: 'LOGIN_MAX_FAILURES_PER_ADDRESS',
+  loginFailureWindowSeconds: 'LOGIN_FAILURE_WINDOW',
+  loginBlockSeconds: 'LOGIN_BLOCK_SECONDS',
+  loginMaxBlockSeconds: 'LOGIN_MAX_BLOCK_SECONDS',
+  loginMaxPendingPerAccount: 'LOGIN_MAX_PENDING_PER_ACCOUNT',
+  loginMaxPendingPerAddress: 'LOGIN_MAX_PENDING_PER_ADDRESS',
+  auditRetentionDays: 'AUDIT_RETENTION_DAYS',
 };
 
 const NODE_ENVS = ['development', 'production', 'test'];
@@ -94,7 +103,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
       if (raw !== undefined) options.apps = raw.split(',').map((a) => a.trim()).filter(Boolean);
     } else if (key === 'encryptionKeys' || key === 'dataDir' || key === 'directDatabaseUrl' || key === 'metricsToken') {
       (options as Record<string, unknown>)[key] = str(name);
-    } else if (key === 'attrEncryptDefault' || key === 'migrationsRun' || key === 'preparedStatements') {
+    } else if (key === 'attrEncryptDefault' || key === 'migrationsRun' || key === 'preparedStatements' || key === 'loginLimits') {
       (options as Record<string, unknown>)[key] = bool(name);
     } else {
       (options as Record<string, unknown>)[key] = int(name);

@@ -47,6 +47,21 @@ export interface TesseraOptions {
   migrationsRun?: boolean;
   /** When set, `GET /metrics` requires `Authorization: Bearer <metricsToken>` (at least 16 characters). */
   metricsToken?: string;
+  /** Failed-login limits and each account's and address's share of the hash queue (docs/operations.md). */
+  loginLimits?: boolean;
+  /** Failures of one account (username, any case), then of one client address, before a block. */
+  loginMaxFailuresPerAccount?: number;
+  loginMaxFailuresPerAddress?: number;
+  /** Failures are forgotten this long after the last failure or block. */
+  loginFailureWindowSeconds?: number;
+  /** The first block; each further one (one failure after a block) doubles, up to the maximum. */
+  loginBlockSeconds?: number;
+  loginMaxBlockSeconds?: number;
+  /** Logins of one account, of one address, waiting for or running a hash on this instance at once. */
+  loginMaxPendingPerAccount?: number;
+  loginMaxPendingPerAddress?: number;
+  /** Audit events older than this are purged by the sweeper; 0 keeps them. */
+  auditRetentionDays?: number;
 }
 
 /** The options with every default filled in and checked. */
@@ -82,6 +97,15 @@ export const DEFAULTS = {
   sweepBatchSize: 1000,
   migrationsRun: false,
   preparedStatements: true,
+  loginLimits: true,
+  loginMaxFailuresPerAccount: 5,
+  loginMaxFailuresPerAddress: 50,
+  loginFailureWindowSeconds: 900,
+  loginBlockSeconds: 60,
+  loginMaxBlockSeconds: 3600,
+  loginMaxPendingPerAccount: 8,
+  loginMaxPendingPerAddress: 16,
+  auditRetentionDays: 90,
 } satisfies Omit<TesseraConfig, 'databaseUrl' | 'directDatabaseUrl' | 'isProduction' | 'encryptionKeys' | 'metricsToken'>;
 
 /** Smallest value of each whole-number setting. */
@@ -100,6 +124,14 @@ const MINIMUM: Partial<Record<keyof TesseraConfig, number>> = {
   dbPoolSize: 1,
   sweepIntervalSeconds: 0,
   sweepBatchSize: 1,
+  loginMaxFailuresPerAccount: 1,
+  loginMaxFailuresPerAddress: 1,
+  loginFailureWindowSeconds: 1,
+  loginBlockSeconds: 1,
+  loginMaxBlockSeconds: 1,
+  loginMaxPendingPerAccount: 1,
+  loginMaxPendingPerAddress: 1,
+  auditRetentionDays: 0,
 };
 
 const APP_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -157,6 +189,9 @@ export function resolveOptions(options: TesseraOptions, label: (key: string) => 
   }
   if (resolved.sessionAbsoluteTimeoutSeconds < resolved.sessionIdleTimeoutSeconds) {
     problems.push(`${label('sessionAbsoluteTimeoutSeconds')} must not be smaller than ${label('sessionIdleTimeoutSeconds')}`);
+  }
+  if (resolved.loginMaxBlockSeconds < resolved.loginBlockSeconds) {
+    problems.push(`${label('loginMaxBlockSeconds')} must not be smaller than ${label('loginBlockSeconds')}`);
   }
   if (problems.length) throw new ConfigError(problems.join('\n'));
   // Sliding the idle expiry is a write; doing it at most once per interval keeps reads read-only.

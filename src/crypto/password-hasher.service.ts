@@ -55,9 +55,14 @@ export class PasswordHasher implements OnModuleInit {
     });
   }
 
+  /** About how long the queue ahead takes to drain: ~0.1 s per hash per lane, at least a second. */
+  private queueWaitSeconds(): number {
+    return Math.ceil((this.waiting.length * 0.1) / this.config.passwordHashConcurrency);
+  }
+
   private async limited<T>(work: () => Promise<T>): Promise<T> {
     if (this.running >= this.config.passwordHashConcurrency) {
-      if (this.waiting.length >= this.config.passwordHashQueueLimit) throw Errors.rateLimited();
+      if (this.waiting.length >= this.config.passwordHashQueueLimit) throw Errors.rateLimited(this.queueWaitSeconds());
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
       this.running++;

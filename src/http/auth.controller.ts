@@ -1,5 +1,6 @@
 import { Body, Header, HttpCode, Post, Req, UseInterceptors } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service';
+import { auditContext } from './audit-context';
 import { clientInfo, HttpRequest } from './bearer';
 import { LoginDto } from './dto/login.dto';
 import { LoginMetricsInterceptor } from './login-metrics.interceptor';
@@ -21,7 +22,7 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   @Authenticated()
-  async logout(@CurrentSession() { session }: CurrentSession) {
-    await this.auth.logout(session.id);
+  async logout(@CurrentSession() current: CurrentSession, @Req() request: HttpRequest) {
+    await this.auth.logout(current.session.id, auditContext(current, request));
   }
 }

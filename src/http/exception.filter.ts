@@ -17,6 +17,15 @@ const codeByStatus: Record<number, ErrorCode> = {
   429: 'rate_limited',
 };
 
+/** Every 429 says when to come back; errors that do not know say in a second. */
+const DEFAULT_RETRY_AFTER_SECONDS = 1;
+
+/** The `Retry-After` of an error answered with 429 (seconds), or undefined for any other status. */
+export function retryAfterOf(exception: unknown, errorBody: ErrorBody): number | undefined {
+  if (errorBody.statusCode !== 429) return undefined;
+  return (exception instanceof TesseraError && exception.retryAfterSeconds) || DEFAULT_RETRY_AFTER_SECONDS;
+}
+
 function body(code: ErrorCode, message: string): ErrorBody {
   return { statusCode: ERROR_STATUS[code], code, message };
 }
@@ -94,7 +103,7 @@ export class TesseraExceptionFilter implements ExceptionFilter {
     const errorBody = toErrorBody(exception);
     const response = host.switchToHttp().getResponse();
     const adapter = this.adapterHost.httpAdapter;
-    const retryAfter = RETRY_AFTER_SECONDS[errorBody.code] ?? (exception instanceof TesseraError ? exception.retryAfterSeconds : undefined);
+    const retryAfter = RETRY_AFTER_SECONDS[errorBody.code] ?? retryAfterOf(exception, errorBody);
     if (retryAfter !== undefined) adapter.setHeader(response, 'Retry-After', String(retryAfter));
     // An outage is logged once by the database layer, not once per request.
     if (errorBody.statusCode >= 500 && errorBody.code !== 'database_unavailable') this.logger.error(describeError(exception));

@@ -1,6 +1,8 @@
-import { Body, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { Errors } from '../common/tessera-error';
 import { SessionsService } from '../sessions/sessions.service';
+import { auditContext } from './audit-context';
+import { HttpRequest } from './bearer';
 import { ListSessionsQuery, RevokeAllQuery, VerifyDto } from './dto/sessions.dto';
 import { Authenticated, CurrentSession, SuperUserOnly } from './session.guard';
 import { TesseraController } from './tessera-controller';
@@ -41,14 +43,15 @@ export class SessionsController {
   @Delete()
   @HttpCode(204)
   @Authenticated()
-  async revokeAll(@CurrentSession() { session, user }: CurrentSession, @Query() query: RevokeAllQuery) {
-    await this.sessions.revokeAllOfUser(user.id, query.keepCurrent ? session.id : undefined);
+  async revokeAll(@CurrentSession() current: CurrentSession, @Query() query: RevokeAllQuery, @Req() request: HttpRequest) {
+    const { session, user } = current;
+    await this.sessions.revokeAllOfUser(user.id, query.keepCurrent ? session.id : undefined, auditContext(current, request));
   }
 
   @Delete(':id')
   @HttpCode(204)
   @Authenticated()
-  async revoke(@CurrentSession() { user }: CurrentSession, @Param('id', UuidPipe) id: string) {
-    await this.sessions.revoke(id, user.id, user.isSuperUser);
+  async revoke(@CurrentSession() current: CurrentSession, @Param('id', UuidPipe) id: string, @Req() request: HttpRequest) {
+    await this.sessions.revoke(id, current.user.id, current.user.isSuperUser, auditContext(current, request));
   }
 }

@@ -1,6 +1,8 @@
-import { Body, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
 import { Errors } from '../common/tessera-error';
 import { UsersService } from '../users/users.service';
+import { auditContext } from './audit-context';
+import { HttpRequest } from './bearer';
 import { AdminUpdateUserDto, ChangePasswordDto, CreateUserDto, ListUsersQuery, UpdateProfileDto } from './dto/user.dto';
 import { Authenticated, CurrentSession, SuperUserOnly } from './session.guard';
 import { TesseraController } from './tessera-controller';
@@ -12,8 +14,8 @@ export class UsersController {
 
   @Post()
   @SuperUserOnly()
-  create(@Body() body: CreateUserDto) {
-    return this.users.create(body);
+  create(@CurrentSession() current: CurrentSession, @Body() body: CreateUserDto, @Req() request: HttpRequest) {
+    return this.users.create(body, auditContext(current, request));
   }
 
   @Get()
@@ -30,15 +32,16 @@ export class UsersController {
 
   @Patch('me')
   @Authenticated()
-  updateMe(@CurrentSession() { user }: CurrentSession, @Body() body: UpdateProfileDto) {
-    return this.users.update(user.id, body);
+  updateMe(@CurrentSession() current: CurrentSession, @Body() body: UpdateProfileDto, @Req() request: HttpRequest) {
+    return this.users.update(current.user.id, body, auditContext(current, request));
   }
 
   @Put('me/password')
   @HttpCode(204)
   @Authenticated()
-  async changePassword(@CurrentSession() { session, user }: CurrentSession, @Body() body: ChangePasswordDto) {
-    await this.users.changePassword(user.id, session.id, body.oldPassword, body.newPassword);
+  async changePassword(@CurrentSession() current: CurrentSession, @Body() body: ChangePasswordDto, @Req() request: HttpRequest) {
+    const { session, user } = current;
+    await this.users.changePassword(user.id, session.id, body.oldPassword, body.newPassword, auditContext(current, request));
   }
 
   @Get(':id')
@@ -49,29 +52,29 @@ export class UsersController {
 
   @Patch(':id')
   @SuperUserOnly()
-  update(@Param('id', UuidPipe) id: string, @Body() body: AdminUpdateUserDto) {
-    return this.users.update(id, body);
+  update(@CurrentSession() current: CurrentSession, @Param('id', UuidPipe) id: string, @Body() body: AdminUpdateUserDto, @Req() request: HttpRequest) {
+    return this.users.update(id, body, auditContext(current, request));
   }
 
   @Delete(':id')
   @HttpCode(204)
   @SuperUserOnly()
-  async delete(@CurrentSession() { user }: CurrentSession, @Param('id', UuidPipe) id: string) {
-    if (id === user.id) throw Errors.forbidden('a super-user cannot delete their own account');
-    await this.users.delete(id);
+  async delete(@CurrentSession() current: CurrentSession, @Param('id', UuidPipe) id: string, @Req() request: HttpRequest) {
+    if (id === current.user.id) throw Errors.forbidden('a super-user cannot delete their own account');
+    await this.users.delete(id, auditContext(current, request));
   }
 
   @Post(':id/lock')
   @HttpCode(200)
   @SuperUserOnly()
-  lock(@CurrentSession() { user }: CurrentSession, @Param('id', UuidPipe) id: string) {
-    if (id === user.id) throw Errors.forbidden('a super-user cannot lock their own account');
-    return this.users.setLocked(id, true);
+  lock(@CurrentSession() current: CurrentSession, @Param('id', UuidPipe) id: string, @Req() request: HttpRequest) {
+    if (id === current.user.id) throw Errors.forbidden('a super-user cannot lock their own account');
+    return this.users.setLocked(id, true, auditContext(current, request));
   }
 
   @Delete(':id/lock')
   @SuperUserOnly()
-  unlock(@Param('id', UuidPipe) id: string) {
-    return this.users.setLocked(id, false);
+  unlock(@CurrentSession() current: CurrentSession, @Param('id', UuidPipe) id: string, @Req() request: HttpRequest) {
+    return this.users.setLocked(id, false, auditContext(current, request));
   }
 }

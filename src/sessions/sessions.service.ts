@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { AuditContext } from '../audit/audit-event.entity';
+import { AuditService } from '../audit/audit.service';
 import { describeError } from '../common/describe-error';
 import { Errors } from '../common/tessera-error';
 import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
@@ -50,8 +52,8 @@ const SQL = {
   listLive: `
     SELECT ${SESSION_COLUMNS} FROM sso_session s
     WHERE s.user_id = $1 AND s.expires_at > now() ORDER BY s.created_at`,
-  revoke: `DELETE FROM sso_session WHERE id = $1 AND (user_id = $2 OR $3) RETURNING id`,
-  end: `DELETE FROM sso_session WHERE id = $1`,
+  revoke: `DELETE FROM sso_session WHERE id = $1 AND (user_id = $2 OR $3) RETURNING user_id AS "userId"`,
+  end: `DELETE FROM sso_session WHERE id = $1 RETURNING user_id AS "userId", current_app AS "currentApp"`,
   revokeAllOfUser: `DELETE FROM sso_session WHERE user_id = $1 AND id IS DISTINCT FROM $2`,
   verify: `
     SELECT 1 FROM sso_session s JOIN sso_user u ON u.id = s.user_id
@@ -69,6 +71,7 @@ export class SessionsService {
 
   constructor(
     private readonly db: Db,
+    private readonly audit: AuditService,
     @Inject(TESSERA_CONFIG) private readonly config: TesseraConfig,
   ) {}
 
@@ -132,18 +135,22 @@ export class SessionsService {
   }
 
   /** Revokes one session of `userId` (any session when `asSuperUser`); another user's looks missing. */
-  async revoke(sessionId: string, userId: string, asSuperUser: boolean): Promise<void> {
-    const rows = await this.db.query('session_revoke', SQL.revoke, [sessionId, userId, asSuperUser]);
+  async revoke(sessionId: string, userId: string, asSuperUser: boolean, context: AuditContext = {}): Promise<void> {
+    const rows = await this.db.query<{ userId: string }>('session_revoke', SQL.revoke, [sessionId, userId, asSuperUser]);
     if (rows.length === 0) throw Errors.sessionNotFound('no such session');
+    await this.audit.record({ type: 'session_revoked', userId: rows[0].userId, sessionId }, { actorId: userId, ...context });
   }
 
-  /** Ends a session by id (logout); a session already gone is no error. */
-  async end(sessionId: string): Promise<void> {
-    await this.db.execute('session_end', SQL.end, [sessionId]);
+  /** Ends a session by id (logout); a session already gone is no error. Answers whose it was, if it was. */
+  async end(sessionId: string): Promise<{ userId: string; currentApp: string } | null> {
+    const [ended] = await this.db.query<{ userId: string; currentApp: string }>('session_end', SQL.end, [sessionId]);
+    return ended ?? null;
   }
 
-  async revokeAllOfUser(userId: string, exceptSessionId?: string): Promise<void> {
+  /** Ends every session of the user but `exceptSessionId`. */
+  async revokeAllOfUser(userId: string, exceptSessionId?: string, context: AuditContext = {}): Promise<void> {
     await this.db.query('session_revoke_all', SQL.revokeAllOfUser, [userId, exceptSessionId ?? null]);
+    await this.audit.record({ type: 'sessions_revoked', userId }, { actorId: userId, ...context });
   }
 
   async verify(ust: string): Promise<boolean> {

@@ -4,6 +4,8 @@ import { AdvisoryLeader } from '../database/advisory-leader';
 import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
 import { SessionAttrService, UserAttrService } from '../attributes/attr.service';
 import { SweptKind, TesseraMetrics } from '../metrics/tessera-metrics';
+import { AuditService } from '../audit/audit.service';
+import { LoginLimits } from '../auth/login-limits.service';
 import { SessionsService } from '../sessions/sessions.service';
 
 // The advisory lock whose holder sweeps (the migration lock is 7_215_301).
@@ -27,6 +29,8 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
     private readonly sessionAttrs: SessionAttrService,
     private readonly userAttrs: UserAttrService,
     private readonly metrics: TesseraMetrics,
+    private readonly loginLimits: LoginLimits,
+    private readonly audit: AuditService,
     @Inject(TESSERA_CONFIG) private readonly config: TesseraConfig,
   ) {
     this.leader = new AdvisoryLeader(config.directDatabaseUrl, SWEEPER_LOCK);
@@ -85,6 +89,8 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
       ['sessions', 'sessions', (limit) => this.sessions.sweepExpired(limit)],
       ['session attributes', 'session_attributes', (limit) => this.sessionAttrs.sweepExpired(limit)],
       ['user attributes', 'user_attributes', (limit) => this.userAttrs.sweepExpired(limit)],
+      ['login counters', 'login_counters', (limit) => this.loginLimits.sweepExpired(limit)],
+      ['audit events', 'audit_events', (limit) => this.audit.purgeExpired(limit)],
     ];
   }
 }

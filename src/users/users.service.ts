@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { AuditContext } from '../audit/audit-event.entity';
+import { AuditService } from '../audit/audit.service';
 import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
 import { Errors } from '../common/tessera-error';
 import { isWellFormedText } from '../common/text';
@@ -62,10 +64,12 @@ export class UsersService {
   constructor(
     private readonly db: Db,
     private readonly hasher: PasswordHasher,
+    private readonly audit: AuditService,
     @Inject(TESSERA_CONFIG) private readonly config: TesseraConfig,
   ) {}
 
-  async create(input: NewUser): Promise<UserView> {
+  /** `context` (here and below) says who acts and from where, for the audit trail. */
+  async create(input: NewUser, context: AuditContext = {}): Promise<UserView> {
     checkText({ username: input.username, email: input.email, displayName: input.displayName });
     this.checkPasswordPolicy(input.password);
     const passwordHash = await this.hasher.hash(input.password);
@@ -82,6 +86,7 @@ export class UsersService {
         input.passwordMustChange ?? false,
       ])
       .catch((error) => Promise.reject(uniqueUsername(error)));
+    await this.audit.record({ type: 'user_created', userId: rows[0].id }, context);
     return rows[0];
   }
 
@@ -107,7 +112,7 @@ export class UsersService {
   }
 
   /** Applies the given fields (undefined ones are left alone) and answers the changed user. */
-  async update(id: string, changes: AdminChanges): Promise<UserView> {
+  async update(id: string, changes: AdminChanges, context: AuditContext = {}): Promise<UserView> {
     for (const field of NOT_NULL) {
       if ((changes as Record<string, unknown>)[field] === null) throw Errors.validation(`${field} cannot be null`);
     }
@@ -126,35 +131,50 @@ export class UsersService {
         `UPDATE sso_user u SET ${sets.join(', ')}, updated_at = now() WHERE u.id = $1 RETURNING ${VIEW}`, values)
       .catch((error) => Promise.reject(uniqueUsername(error)));
     if (rows.length === 0) throw Errors.userNotFound();
+    // Names of the fields changed, never their values.
+    const changed = Object.keys(CHANGEABLE).filter((key) => (changes as Record<string, unknown>)[key] !== undefined);
+    await this.audit.record({ type: 'user_updated', userId: id, changed }, context);
     return rows[0];
   }
 
   /** Deletes the user; its sessions and attributes go with it (foreign keys cascade). */
-  async delete(id: string): Promise<void> {
+  async delete(id: string, context: AuditContext = {}): Promise<void> {
     if ((await this.db.execute('user_delete', SQL.delete, [id])) === 0) throw Errors.userNotFound();
+    await this.audit.record({ type: 'user_deleted', userId: id }, context);
   }
 
   /** Locks (ending every session of the user) or unlocks. */
-  async setLocked(id: string, isLocked: boolean): Promise<UserView> {
+  async setLocked(id: string, isLocked: boolean, context: AuditContext = {}): Promise<UserView> {
     const rows = await this.db.query<UserView>('user_set_locked', SQL.setLocked, [id, isLocked]);
     if (rows.length === 0) throw Errors.userNotFound();
+    await this.audit.record({ type: isLocked ? 'user_locked' : 'user_unlocked', userId: id }, context);
     return rows[0];
   }
 
   /** Changes the password after checking the old one; every other session of the user ends. */
-  async changePassword(userId: string, currentSessionId: string | null, oldPassword: string, newPassword: string): Promise<void> {
+  async changePassword(
+    userId: string,
+    currentSessionId: string | null,
+    oldPassword: string,
+    newPassword: string,
+    context: AuditContext = {},
+  ): Promise<void> {
     const [row] = await this.db.query<{ passwordHash: string }>('user_password_hash', SQL.passwordHash, [userId]);
     if (!row) throw Errors.userNotFound();
-    if (!(await this.hasher.verify(row.passwordHash, oldPassword))) throw Errors.invalidCredentials();
-    await this.setPassword(userId, newPassword, currentSessionId);
+    if (!(await this.hasher.verify(row.passwordHash, oldPassword))) {
+      await this.audit.record({ type: 'password_changed', outcome: 'failure', reason: 'invalid_credentials', userId }, context);
+      throw Errors.invalidCredentials();
+    }
+    await this.setPassword(userId, newPassword, currentSessionId, context);
   }
 
   /** Sets a new password; every session of the user but `keepSessionId` ends. */
-  async setPassword(userId: string, newPassword: string, keepSessionId: string | null = null): Promise<void> {
+  async setPassword(userId: string, newPassword: string, keepSessionId: string | null = null, context: AuditContext = {}): Promise<void> {
     this.checkPasswordPolicy(newPassword);
     const passwordHash = await this.hasher.hash(newPassword);
     const rows = await this.db.query('user_set_password', SQL.setPassword, [userId, passwordHash, keepSessionId]);
     if (rows.length === 0) throw Errors.userNotFound();
+    await this.audit.record({ type: 'password_changed', userId }, context);
   }
 
   private checkPasswordPolicy(password: string) {

@@ -24,6 +24,10 @@ export function testConfig(overrides: Record<string, string> = {}): ServiceConfi
     ENCRYPTION_KEYS: `test2:${Buffer.alloc(32, 2).toString('base64')},test1:${Buffer.alloc(32, 1).toString('base64')}`,
     PASSWORD_HASH_CONCURRENCY: '2',
     SWEEP_INTERVAL: '0',
+    // Every test logs in from 127.0.0.1 against one shared database: a per-address failure count
+    // would make one file's wrong passwords block another's logins. Account limits stay on.
+    LOGIN_MAX_FAILURES_PER_ADDRESS: '1000000',
+    LOGIN_MAX_PENDING_PER_ADDRESS: '1000',
     LOG_LEVEL: 'debug',
     DATA_DIR: process.env.TESSERA_TEST_DATA_DIR ?? '/tmp/tessera-test-data',
     ...overrides,
