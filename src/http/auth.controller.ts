@@ -1,23 +1,40 @@
-import { Body, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service';
+import { Errors } from '../common/tessera-error';
+import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
 import { clientInfo, HttpRequest } from './bearer';
 import { LoginDto } from './dto/login.dto';
-import { Authenticated, CurrentSession } from './session.guard';
+import { clearSessionCookie, CookieReply, setSessionCookie } from './session-cookie';
+import { Authenticated, authenticatedByCookie, CurrentSession } from './session.guard';
 import { TesseraController } from './tessera-controller';
 
 @TesseraController('auth')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    @Inject(TESSERA_CONFIG) private readonly config: TesseraConfig,
+  ) {}
 
+  /**
+   * With `cookie: true` the UST travels only in the HttpOnly cookie, not in the body, so no page
+   * script ever holds it; with `LOGIN_COOKIE=always` every login also sets the cookie.
+   */
   @Post('login')
-  login(@Body() body: LoginDto, @Req() request: HttpRequest) {
-    return this.auth.login(body, clientInfo(request));
+  async login(@Body() body: LoginDto, @Req() request: HttpRequest, @Res({ passthrough: true }) reply: CookieReply) {
+    const { cookie, ...input } = body;
+    if (cookie && this.config.loginCookie === 'off') throw Errors.validation('cookie is not available: cookie mode is off on this service');
+    const result = await this.auth.login(input, clientInfo(request));
+    if (cookie || this.config.loginCookie === 'always') setSessionCookie(reply, this.config, result.ust, result.session.absoluteExpiresAt);
+    if (!cookie) return result;
+    const { ust: _inCookieOnly, ...rest } = result;
+    return rest;
   }
 
   @Post('logout')
   @HttpCode(204)
   @Authenticated()
-  async logout(@CurrentSession() { session }: CurrentSession) {
+  async logout(@CurrentSession() { session }: CurrentSession, @Req() request: HttpRequest, @Res({ passthrough: true }) reply: CookieReply) {
     await this.auth.logout(session.id);
+    if (authenticatedByCookie(request)) clearSessionCookie(reply, this.config);
   }
 }

@@ -13,6 +13,7 @@ import {
   tesseraOptions,
   TesseraValidationPipe,
 } from '../index';
+import { registerBrowserSupport } from './browser';
 import { registerJsonBodies } from './json-bodies';
 
 export interface CreateAppOptions {
@@ -51,6 +52,7 @@ export async function createApp(config: ServiceConfig, options: CreateAppOptions
     abortOnError: false,
   });
   registerRequestLogging(app.getHttpAdapter().getInstance(), logger.pino);
+  await registerBrowserSupport(app, config);
   // For modules mounted beside Tessera (Tessera's own routes carry their own pipe).
   app.useGlobalPipes(new TesseraValidationPipe());
   // Errors raised before any route runs (body parsing, unknown paths) answer in Tessera's shape too.
