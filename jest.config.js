@@ -13,7 +13,8 @@ const transform = {
   ],
 };
 const transformIgnorePatterns = [
-  '/node_modules/(?!(@nestjs|@noble|file-type|load-esm|uid|@standard-schema)/)',
+  // @fastify/cookie loads the ESM-only `cookie` with import(), which Jest's CommonJS runtime cannot run untransformed.
+  '/node_modules/(?!(@nestjs|@noble|file-type|load-esm|uid|@standard-schema|@fastify/cookie|cookie)/)',
 ];
 const common = { transform, transformIgnorePatterns, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'mjs', 'json'] };
 const e2e = {

@@ -7,7 +7,7 @@
 export { TesseraModule, TESSERA_CONTROLLERS } from './tessera.module';
 export type { TesseraModuleAsyncOptions, TesseraModuleExtras, TesseraModuleOptions } from './tessera.module';
 export { ConfigError, resolveOptions, TESSERA_CONFIG } from './config/options';
-export type { TesseraConfig, TesseraOptions } from './config/options';
+export type { LoginCookieMode, TesseraConfig, TesseraOptions } from './config/options';
 
 // Services
 export { AuthService } from './auth/auth.service';
@@ -37,6 +37,12 @@ export type { LoginKeys } from './auth/login-limits.service';
 // Guarding a host application's own routes
 export { Authenticated, CurrentSession, SessionAttrs, sessionAttrsOf, SessionGuard, SuperUserOnly } from './http/session.guard';
 export type { SessionAttrsHandle } from './http/session.guard';
+
+// Browsers: the session cookie, CSRF protection, the login and account pages (docs/browser.md)
+export { CSRF_HEADER } from './http/csrf';
+export { sessionCookieName } from './http/session-cookie';
+export { mountTesseraPages, tesseraPagesPlugin } from './pages/pages.plugin';
+export type { TesseraPagesOptions } from './pages/pages.plugin';
 
 // Errors
 export { TesseraError } from './common/tessera-error';

@@ -23,6 +23,7 @@ export const ERROR_STATUS = {
   forbidden: 403,
   app_not_allowed: 403,
   password_change_required: 403,
+  csrf_failed: 403,
   // what it names
   session_not_found: 404,
   user_not_found: 404,

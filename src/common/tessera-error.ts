@@ -36,6 +36,7 @@ export const Errors = {
   sessionInvalid: () => new TesseraError('session_invalid', 'session is missing, expired or revoked'),
   forbidden: (message = 'not allowed') => new TesseraError('forbidden', message),
   superUserRequired: () => new TesseraError('forbidden', 'super-user rights required'),
+  csrfFailed: (message: string) => new TesseraError('csrf_failed', message),
   appNotAllowed: () => new TesseraError('app_not_allowed', 'application is not on the list of allowed apps'),
   passwordChangeRequired: () =>
     new TesseraError('password_change_required', 'password must be changed: log in again with newPassword'),

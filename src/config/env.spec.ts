@@ -39,6 +39,22 @@ describe('settings from the environment', () => {
     );
   });
 
+  it('read the browser settings: cookie mode, Secure, allowed origins (normalised) and pages', () => {
+    expect(loadConfig({})).toMatchObject({ loginCookie: 'optional', cookieSecure: true, allowedOrigins: [], pages: true });
+    const config = loadConfig({ LOGIN_COOKIE: 'always', COOKIE_SECURE: 'false', ALLOWED_ORIGINS: 'https://App.example.com:443, http://localhost:5173', PAGES: 'off' });
+    expect(config).toMatchObject({ loginCookie: 'always', cookieSecure: false, allowedOrigins: ['https://app.example.com', 'http://localhost:5173'], pages: false });
+  });
+
+  it('refuses a wrong cookie mode, an origin with a path, and COOKIE_SECURE=false in production', () => {
+    expect(problems(() => loadConfig({ LOGIN_COOKIE: 'sometimes', ALLOWED_ORIGINS: 'https://app.example.com/login' }))).toEqual([
+      'LOGIN_COOKIE must be one of off, optional, always',
+      'ALLOWED_ORIGINS must list origins such as https://app.example.com (scheme, host, port; no path)',
+    ]);
+    expect(problems(() => loadConfig({ NODE_ENV: 'production', ENCRYPTION_KEYS: 'k:x', COOKIE_SECURE: 'false' }))).toContain(
+      'COOKIE_SECURE may be off only outside production (plain-HTTP development)',
+    );
+  });
+
   it('refuses SESSION_MAX_TTL below SESSION_TTL', () => {
     expect(problems(() => loadConfig({ SESSION_TTL: '100', SESSION_MAX_TTL: '50' }))).toEqual([
       'SESSION_MAX_TTL must not be smaller than SESSION_TTL',

@@ -14,6 +14,8 @@ export interface ServiceConfig extends Omit<TesseraConfig, 'databaseUrl' | 'dire
   trustProxy: boolean;
   /** On SIGTERM, in-flight requests get this long to finish before the process exits anyway. */
   shutdownTimeoutSeconds: number;
+  /** Serve the login and account pages (docs/browser.md). */
+  pages: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -53,6 +55,9 @@ export const ENV_NAMES: Record<string, string> = {
   loginMaxPendingPerAccount: 'LOGIN_MAX_PENDING_PER_ACCOUNT',
   loginMaxPendingPerAddress: 'LOGIN_MAX_PENDING_PER_ADDRESS',
   auditRetentionDays: 'AUDIT_RETENTION_DAYS',
+  loginCookie: 'LOGIN_COOKIE',
+  cookieSecure: 'COOKIE_SECURE',
+  allowedOrigins: 'ALLOWED_ORIGINS',
 };
 
 const NODE_ENVS = ['development', 'production', 'test'];
@@ -98,12 +103,12 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
   const options: Partial<TesseraOptions> = { production: nodeEnv === 'production' };
   for (const [key, name] of Object.entries(ENV_NAMES)) {
     if (key === 'production' || key === 'databaseUrl') continue;
-    if (key === 'apps') {
+    if (key === 'apps' || key === 'allowedOrigins') {
       const raw = str(name);
-      if (raw !== undefined) options.apps = raw.split(',').map((a) => a.trim()).filter(Boolean);
-    } else if (key === 'encryptionKeys' || key === 'dataDir' || key === 'directDatabaseUrl' || key === 'metricsToken') {
+      if (raw !== undefined) options[key] = raw.split(',').map((a) => a.trim()).filter(Boolean);
+    } else if (key === 'encryptionKeys' || key === 'dataDir' || key === 'directDatabaseUrl' || key === 'loginCookie' || key === 'metricsToken') {
       (options as Record<string, unknown>)[key] = str(name);
-    } else if (key === 'attrEncryptDefault' || key === 'migrationsRun' || key === 'preparedStatements' || key === 'loginLimits') {
+    } else if (key === 'attrEncryptDefault' || key === 'migrationsRun' || key === 'preparedStatements' || key === 'cookieSecure' || key === 'loginLimits') {
       (options as Record<string, unknown>)[key] = bool(name);
     } else {
       (options as Record<string, unknown>)[key] = int(name);
@@ -118,6 +123,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     bodyLimitBytes: int('BODY_LIMIT_BYTES') ?? 8 * 1024 * 1024,
     trustProxy: bool('TRUST_PROXY') ?? false,
     shutdownTimeoutSeconds: int('SHUTDOWN_TIMEOUT') ?? 10,
+    pages: bool('PAGES') ?? true,
   };
   if (service.port > 65535) problems.push(`PORT must be at most 65535, got ${service.port}`);
   if (service.bodyLimitBytes < 1024) problems.push('BODY_LIMIT_BYTES must be at least 1024');
@@ -138,7 +144,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
 /** Tessera's module options out of the service's settings (the database URL must be known by now). */
 export function tesseraOptions(config: ServiceConfig): TesseraOptions {
   if (!config.databaseUrl) throw new ConfigError('no database URL (the service starts the embedded server before this)');
-  const { nodeEnv: _env, port: _port, host: _host, logLevel: _level, bodyLimitBytes: _limit, trustProxy: _proxy, shutdownTimeoutSeconds: _shutdown, isProduction, ...options } = config;
+  const { nodeEnv: _env, port: _port, host: _host, logLevel: _level, bodyLimitBytes: _limit, trustProxy: _proxy, shutdownTimeoutSeconds: _shutdown, pages: _pages, isProduction, ...options } = config;
   return { ...options, databaseUrl: config.databaseUrl, directDatabaseUrl: config.directDatabaseUrl, production: isProduction };
 }
 

@@ -62,6 +62,32 @@ export interface TesseraOptions {
   loginMaxPendingPerAddress?: number;
   /** Audit events older than this are purged by the sweeper; 0 keeps them. */
   auditRetentionDays?: number;
+  /**
+   * Session cookie at login (docs/browser.md): `off` (never issued, never read), `optional` (when the
+   * login asks with `cookie: true`) or `always`. Default: optional.
+   */
+  loginCookie?: LoginCookieMode;
+  /** `Secure` session cookie named `__Host-tessera_session`; turn off only for plain-HTTP development. Default: on. */
+  cookieSecure?: boolean;
+  /**
+   * Origins (`https://app.example.com`) besides the service's own from which cookie-authenticated
+   * requests may change state, and (in the service) CORS with credentials is allowed.
+   */
+  allowedOrigins?: string[];
+}
+
+export type LoginCookieMode = 'off' | 'optional' | 'always';
+const LOGIN_COOKIE_MODES: LoginCookieMode[] = ['off', 'optional', 'always'];
+
+/** `scheme://host[:port]` as a browser sends it in `Origin`, or undefined when `text` is not an origin. */
+export function normalizeOrigin(text: string): string | undefined {
+  try {
+    const url = new URL(text);
+    const bare = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password && !text.endsWith('/');
+    return bare && (url.protocol === 'https:' || url.protocol === 'http:') ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The options with every default filled in and checked. */
@@ -106,6 +132,9 @@ export const DEFAULTS = {
   loginMaxPendingPerAccount: 8,
   loginMaxPendingPerAddress: 16,
   auditRetentionDays: 90,
+  loginCookie: 'optional' as LoginCookieMode,
+  cookieSecure: true,
+  allowedOrigins: [] as string[],
 } satisfies Omit<TesseraConfig, 'databaseUrl' | 'directDatabaseUrl' | 'isProduction' | 'encryptionKeys' | 'metricsToken'>;
 
 /** Smallest value of each whole-number setting. */
@@ -187,6 +216,11 @@ export function resolveOptions(options: TesseraOptions, label: (key: string) => 
   if (!Array.isArray(resolved.apps) || resolved.apps.length === 0 || !resolved.apps.every((a) => typeof a === 'string' && APP_NAME.test(a))) {
     problems.push(`${label('apps')} must list at least one application name (letters, digits, _.:-)`);
   }
+  if (!LOGIN_COOKIE_MODES.includes(resolved.loginCookie)) problems.push(`${label('loginCookie')} must be one of ${LOGIN_COOKIE_MODES.join(', ')}`);
+  const origins = Array.isArray(resolved.allowedOrigins) ? resolved.allowedOrigins.map((o) => (typeof o === 'string' ? normalizeOrigin(o) : undefined)) : [undefined];
+  if (origins.some((o) => o === undefined)) problems.push(`${label('allowedOrigins')} must list origins such as https://app.example.com (scheme, host, port; no path)`);
+  else resolved.allowedOrigins = origins as string[];
+  if (resolved.isProduction && !resolved.cookieSecure) problems.push(`${label('cookieSecure')} may be off only outside production (plain-HTTP development)`);
   if (resolved.sessionAbsoluteTimeoutSeconds < resolved.sessionIdleTimeoutSeconds) {
     problems.push(`${label('sessionAbsoluteTimeoutSeconds')} must not be smaller than ${label('sessionIdleTimeoutSeconds')}`);
   }

@@ -9,7 +9,8 @@ import { Errors } from '../common/tessera-error';
 import { isUuid } from '../common/uuid';
 import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
 import { BATCH_OPS, BatchOp, parseCreate, parseExpiryBatch, parseNameBatch, parseSet, parseUpdate, parseWriteBatch } from './attr-input';
-import { bearerToken, checkCurrentApp, HttpRequest } from './bearer';
+import { checkCurrentApp, HttpRequest } from './bearer';
+import { sessionToken } from './session-token';
 import { TesseraController } from './tessera-controller';
 
 type Request = HttpRequest & { tesseraSessionId?: string };
@@ -118,7 +119,7 @@ abstract class AttrRoutes {
     checkCurrentApp(req, this.config.apps);
     if (id !== this.alias && !isUuid(id)) throw Errors.validation(`owner must be a UUID or "${this.alias}"`);
     const ownerId = id === this.alias ? null : id.toLowerCase();
-    const { result, callerSessionId } = await this.callers.run(this.kind, bearerToken(req), ownerId, work);
+    const { result, callerSessionId } = await this.callers.run(this.kind, sessionToken(req, this.config).ust, ownerId, work);
     req.tesseraSessionId = callerSessionId;
     return result;
   }

@@ -5,6 +5,11 @@ import { Errors } from '../common/tessera-error';
 export interface HttpRequest {
   headers: IncomingHttpHeaders;
   ip?: string;
+  method?: string;
+  /** `http` or `https` (both platforms honour their trust-proxy setting here). */
+  protocol?: string;
+  /** Parsed cookies, when the host parses them (@fastify/cookie, Express's cookie-parser). */
+  cookies?: Record<string, string | undefined>;
 }
 
 /** The UST from `Authorization: Bearer …`; no header means no session. */

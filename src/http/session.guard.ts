@@ -4,7 +4,8 @@ import { BoundAttrs, SessionAttrService } from '../attributes/attr.service';
 import { Errors } from '../common/tessera-error';
 import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
 import { CurrentSession as Current, SessionsService } from '../sessions/sessions.service';
-import { bearerToken, checkCurrentApp, HttpRequest } from './bearer';
+import { checkCurrentApp, HttpRequest } from './bearer';
+import { sessionToken } from './session-token';
 
 const SUPER_USER_ONLY = 'tessera:super-user-only';
 
@@ -19,6 +20,8 @@ export interface SessionAttrsHandle extends BoundAttrs {
 /** What the guard leaves on the request for the decorators below. */
 interface RequestState {
   current: Current;
+  /** The UST came in the session cookie (logout and revocation then clear it, renew re-issues it). */
+  byCookie: boolean;
   /** Made on first use: most routes never ask for it. */
   attrs: () => SessionAttrsHandle;
 }
@@ -28,7 +31,8 @@ type GuardedRequest = HttpRequest & { tesseraSessionId?: string; [STATE]?: Reque
 
 /**
  * Requires a live session (and, with `@SuperUserOnly()`, a super-user's) before the handler runs.
- * It reads only headers, so it works the same on Express and Fastify.
+ * It reads headers and, in cookie mode, the parsed session cookie, so it works the same on Express
+ * and Fastify (where the host parses cookies).
  */
 @Injectable()
 export class SessionGuard implements CanActivate {
@@ -42,9 +46,10 @@ export class SessionGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<GuardedRequest>();
     checkCurrentApp(request, this.config.apps);
-    const current = await this.sessions.resolve(bearerToken(request));
+    const { ust, byCookie } = sessionToken(request, this.config);
+    const current = await this.sessions.resolve(ust);
     let attrs: SessionAttrsHandle | undefined;
-    request[STATE] = { current, attrs: () => (attrs ??= this.handle(current)) };
+    request[STATE] = { current, byCookie, attrs: () => (attrs ??= this.handle(current)) };
     request.tesseraSessionId = current.session.id;
     const superUserOnly = this.reflector.getAllAndOverride<boolean>(SUPER_USER_ONLY, [context.getHandler(), context.getClass()]);
     if (superUserOnly && !current.user.isSuperUser) throw Errors.superUserRequired();
@@ -75,6 +80,11 @@ function state(context: ExecutionContext): RequestState {
  */
 export function sessionAttrsOf(context: ExecutionContext): SessionAttrsHandle {
   return state(context).attrs();
+}
+
+/** Whether the guard authenticated this request by the session cookie. */
+export function authenticatedByCookie(request: object): boolean {
+  return (request as GuardedRequest)[STATE]?.byCookie === true;
 }
 
 /** Guards a controller or route with a live session. */

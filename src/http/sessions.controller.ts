@@ -1,16 +1,21 @@
-import { Body, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { Errors } from '../common/tessera-error';
+import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
 import { SessionsService } from '../sessions/sessions.service';
 import { auditContext } from './audit-context';
 import { HttpRequest } from './bearer';
 import { ListSessionsQuery, RevokeAllQuery, VerifyDto } from './dto/sessions.dto';
-import { Authenticated, CurrentSession, SuperUserOnly } from './session.guard';
+import { clearSessionCookie, CookieReply, sessionCookieValue, setSessionCookie } from './session-cookie';
+import { Authenticated, authenticatedByCookie, CurrentSession, SuperUserOnly } from './session.guard';
 import { TesseraController } from './tessera-controller';
 import { UuidPipe } from './validation.pipe';
 
 @TesseraController('sessions')
 export class SessionsController {
-  constructor(private readonly sessions: SessionsService) {}
+  constructor(
+    private readonly sessions: SessionsService,
+    @Inject(TESSERA_CONFIG) private readonly config: TesseraConfig,
+  ) {}
 
   @Get('current')
   @Authenticated()
@@ -21,8 +26,12 @@ export class SessionsController {
   @Post('current/renew')
   @HttpCode(200)
   @Authenticated()
-  renew(@CurrentSession() { session }: CurrentSession) {
-    return this.sessions.renew(session.id);
+  async renew(@CurrentSession() { session }: CurrentSession, @Req() request: HttpRequest, @Res({ passthrough: true }) reply: CookieReply) {
+    const renewed = await this.sessions.renew(session.id);
+    // Same UST, fresh attributes and expiry.
+    const ust = sessionCookieValue(request, this.config);
+    if (authenticatedByCookie(request) && ust) setSessionCookie(reply, this.config, ust, renewed.absoluteExpiresAt);
+    return renewed;
   }
 
   @Get()
@@ -43,15 +52,27 @@ export class SessionsController {
   @Delete()
   @HttpCode(204)
   @Authenticated()
-  async revokeAll(@CurrentSession() current: CurrentSession, @Query() query: RevokeAllQuery, @Req() request: HttpRequest) {
+  async revokeAll(
+    @CurrentSession() current: CurrentSession,
+    @Query() query: RevokeAllQuery,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) reply: CookieReply,
+  ) {
     const { session, user } = current;
     await this.sessions.revokeAllOfUser(user.id, query.keepCurrent ? session.id : undefined, auditContext(current, request));
+    if (!query.keepCurrent && authenticatedByCookie(request)) clearSessionCookie(reply, this.config);
   }
 
   @Delete(':id')
   @HttpCode(204)
   @Authenticated()
-  async revoke(@CurrentSession() current: CurrentSession, @Param('id', UuidPipe) id: string, @Req() request: HttpRequest) {
+  async revoke(
+    @CurrentSession() current: CurrentSession,
+    @Param('id', UuidPipe) id: string,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) reply: CookieReply,
+  ) {
     await this.sessions.revoke(id, current.user.id, current.user.isSuperUser, auditContext(current, request));
+    if (id === current.session.id && authenticatedByCookie(request)) clearSessionCookie(reply, this.config);
   }
 }

@@ -19,6 +19,7 @@ import {
   tesseraOptions,
   TesseraValidationPipe,
 } from '../index';
+import { registerBrowserSupport } from './browser';
 import { registerJsonBodies } from './json-bodies';
 
 export interface CreateAppOptions {
@@ -85,6 +86,7 @@ export async function createApp(config: ServiceConfig, options: CreateAppOptions
   registerRequestLogging(fastify, logger.pino);
   if (options.requestMetrics !== false) registerRequestMetrics(fastify, app.get(TesseraMetrics));
   await registerResponseHeaders(app);
+  await registerBrowserSupport(app, config);
   // For modules mounted beside Tessera (Tessera's own routes carry their own pipe).
   app.useGlobalPipes(new TesseraValidationPipe());
   // Errors raised before any route runs (body parsing, unknown paths) answer in Tessera's shape too.
