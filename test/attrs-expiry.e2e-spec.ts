@@ -90,9 +90,19 @@ describe('attribute expiry', () => {
       const shorter = await t.http().post(base).set('Authorization', c.auth).send({ name: 'shorter', value: 1, expiration: 1 });
       const later = await t.http().post(base).set('Authorization', c.auth).send({ name: 'later', value: 1, expiration: 100 });
       const none = await t.http().post(base).set('Authorization', c.auth).send({ name: 'none', value: 1 });
-      const inProcess = await t.app.get(SessionAttrService).get(c.session.id, 'none');
-      const sessionRow = await t.pg.query('SELECT expires_at FROM sso_session WHERE id = $1', [c.session.id]);
-      const sessionExpiry = (sessionRow.rows[0].expires_at as Date).getTime();
+      // Each REST call above slides the session (touch interval 0), and the slide is written after
+      // its answer: read the session's expiry before and after the in-process read, until no slide
+      // lands in between, so both reads see the same session row.
+      const sessionExpiryNow = async () =>
+        ((await t.pg.query('SELECT expires_at FROM sso_session WHERE id = $1', [c.session.id])).rows[0].expires_at as Date).getTime();
+      let inProcess: Awaited<ReturnType<SessionAttrService['get']>> = null;
+      let sessionExpiry = 0;
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const before = await sessionExpiryNow();
+        inProcess = await t.app.get(SessionAttrService).get(c.session.id, 'none');
+        sessionExpiry = await sessionExpiryNow();
+        if (before === sessionExpiry) break;
+      }
 
       expect(Date.parse(shorter.body.expiresAt)).toBeLessThan(sessionExpiry - 1000);
       // The session's expiry slid forward on each call; each answer reports the session expiry of its own call.
