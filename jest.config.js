@@ -13,7 +13,8 @@ const transform = {
   ],
 };
 const transformIgnorePatterns = [
-  '/node_modules/(?!(@nestjs|@noble|file-type|load-esm|uid|@standard-schema)/)',
+  // @fastify/static (Swagger UI's files) requires its own ESM-only copy of content-disposition.
+  '/node_modules/(?!(@nestjs|@noble|file-type|load-esm|uid|@standard-schema|@fastify/static/node_modules/content-disposition|content-disposition)/)',
 ];
 const common = { transform, transformIgnorePatterns, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'mjs', 'json'] };
 

@@ -2,39 +2,47 @@ import { Body, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@ne
 import { Errors } from '../common/tessera-error';
 import { UsersService } from '../users/users.service';
 import { AdminUpdateUserDto, ChangePasswordDto, CreateUserDto, ListUsersQuery, UpdateProfileDto } from './dto/user.dto';
+import { ApiCall, ApiGroup } from './openapi/api-call';
+import { UserPageResponse, UserResponse } from './openapi/schemas';
 import { Authenticated, CurrentSession, SuperUserOnly } from './session.guard';
 import { TesseraController } from './tessera-controller';
 import { UuidPipe } from './validation.pipe';
 
 @TesseraController('users')
+@ApiGroup('users')
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Post()
+  @ApiCall({ summary: 'Create a user', status: 201, response: UserResponse, auth: 'super-user', hasBody: true, errors: ['user_exists'] })
   @SuperUserOnly()
   create(@Body() body: CreateUserDto) {
     return this.users.create(body);
   }
 
   @Get()
+  @ApiCall({ summary: 'Find users (username contains ?query), a page at a time', response: UserPageResponse, auth: 'super-user' })
   @SuperUserOnly()
   list(@Query() query: ListUsersQuery) {
     return this.users.list(query.query, query.page, query.pageSize);
   }
 
   @Get('me')
+  @ApiCall({ summary: 'The calling user', response: UserResponse, auth: 'session' })
   @Authenticated()
   me(@CurrentSession() { user }: CurrentSession) {
     return user;
   }
 
   @Patch('me')
+  @ApiCall({ summary: "Change the caller's profile (null clears a field)", response: UserResponse, auth: 'session', hasBody: true })
   @Authenticated()
   updateMe(@CurrentSession() { user }: CurrentSession, @Body() body: UpdateProfileDto) {
     return this.users.update(user.id, body);
   }
 
   @Put('me/password')
+  @ApiCall({ summary: "Change the caller's password; the user's other sessions end", status: 204, auth: 'session', hasBody: true, errors: ['invalid_credentials'] })
   @HttpCode(204)
   @Authenticated()
   async changePassword(@CurrentSession() { session, user }: CurrentSession, @Body() body: ChangePasswordDto) {
@@ -42,18 +50,21 @@ export class UsersController {
   }
 
   @Get(':id')
+  @ApiCall({ summary: 'A user', response: UserResponse, auth: 'super-user', errors: ['user_not_found'] })
   @SuperUserOnly()
   get(@Param('id', UuidPipe) id: string) {
     return this.users.get(id);
   }
 
   @Patch(':id')
+  @ApiCall({ summary: 'Change a user', response: UserResponse, auth: 'super-user', hasBody: true, errors: ['user_not_found', 'user_exists'] })
   @SuperUserOnly()
   update(@Param('id', UuidPipe) id: string, @Body() body: AdminUpdateUserDto) {
     return this.users.update(id, body);
   }
 
   @Delete(':id')
+  @ApiCall({ summary: 'Delete a user (not oneself); sessions and attributes go with it', status: 204, auth: 'super-user', errors: ['user_not_found'] })
   @HttpCode(204)
   @SuperUserOnly()
   async delete(@CurrentSession() { user }: CurrentSession, @Param('id', UuidPipe) id: string) {
@@ -62,6 +73,7 @@ export class UsersController {
   }
 
   @Post(':id/lock')
+  @ApiCall({ summary: 'Lock a user (not oneself); ends their sessions', response: UserResponse, auth: 'super-user', errors: ['user_not_found'] })
   @HttpCode(200)
   @SuperUserOnly()
   lock(@CurrentSession() { user }: CurrentSession, @Param('id', UuidPipe) id: string) {
@@ -70,6 +82,7 @@ export class UsersController {
   }
 
   @Delete(':id/lock')
+  @ApiCall({ summary: 'Unlock a user', response: UserResponse, auth: 'super-user', errors: ['user_not_found'] })
   @SuperUserOnly()
   unlock(@Param('id', UuidPipe) id: string) {
     return this.users.setLocked(id, false);

@@ -6,6 +6,7 @@ import type { DestinationStream } from 'pino';
 import {
   AppLogger,
   frameworkErrorBody,
+  mountOpenApi,
   registerRequestLogging,
   ServiceConfig,
   TesseraExceptionFilter,
@@ -51,6 +52,7 @@ export async function createApp(config: ServiceConfig, options: CreateAppOptions
     abortOnError: false,
   });
   registerRequestLogging(app.getHttpAdapter().getInstance(), logger.pino);
+  if (config.openapi) mountOpenApi(app);
   // For modules mounted beside Tessera (Tessera's own routes carry their own pipe).
   app.useGlobalPipes(new TesseraValidationPipe());
   // Errors raised before any route runs (body parsing, unknown paths) answer in Tessera's shape too.
