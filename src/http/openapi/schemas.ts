@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
-import type { Attr, AttrMeta, ExpiryItem, UpdateItem } from '../../attributes/attr.types';
+import type { Attr, AttrMeta, ExpiryItem, JsonValue, UpdateItem } from '../../attributes/attr.types';
 import type { LoginResult } from '../../auth/auth.service';
 import { ERROR_STATUS, ErrorCode } from '../../common/error-codes';
 import type { ErrorBody } from '../../common/tessera-error';
@@ -15,7 +15,15 @@ import type { UserPage } from '../../users/user.types';
  */
 
 /** A type as it travels in JSON: dates become ISO strings. */
-type JsonOf<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };
+type JsonOf<T> = T extends Date
+  ? string
+  : T extends JsonValue
+    ? T
+    : T extends Array<infer U>
+      ? Array<JsonOf<U>>
+      : T extends object
+        ? { [K in keyof T]: JsonOf<T[K]> }
+        : T;
 /** `true` only when A and B have exactly the same keys. */
 type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : false;
 const sameKeys = <A, B>(check: SameKeys<A, B>) => check;
@@ -116,7 +124,7 @@ export class AttrMetaResponse implements JsonOf<AttrMeta> {
 sameKeys<AttrMetaResponse, AttrMeta>(true);
 
 export class AttrResponse extends AttrMetaResponse implements JsonOf<Attr> {
-  @ApiProperty(jsonValue) value: unknown;
+  @ApiProperty(jsonValue) value: JsonValue;
 }
 sameKeys<AttrResponse, Attr>(true);
 
@@ -166,7 +174,7 @@ export class SetAttrBody extends WriteOptionsBody {
 
 export class UpdateAttrBody extends WriteOptionsBody implements Omit<JsonOf<UpdateItem>, 'name'> {
   @ApiPropertyOptional({ ...jsonValue, description: 'Absent: the value stays; {encrypt} alone re-seals or unseals it in place.' })
-  value?: unknown;
+  value?: JsonValue;
 }
 
 export class UpdateBatchItem extends UpdateAttrBody {
