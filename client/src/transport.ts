@@ -31,7 +31,7 @@ export class Transport {
     const params = (args.params ?? {}) as Record<string, string>;
     let url = this.baseUrl + path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name]));
     const query = Object.entries((args.query ?? {}) as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    if (query.length) url += `?${new URLSearchParams(query.map(([k, v]) => [k, String(v)]))}`;
+    if (query.length) url += `?${new URLSearchParams(query.map(([k, v]): [string, string] => [k, String(v)]))}`;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (args.ust !== undefined) headers.authorization = `Bearer ${args.ust}`;
     if (args.ust !== undefined && this.options.currentApp) headers['x-current-app'] = this.options.currentApp;
