@@ -34,11 +34,11 @@ export class Timers {
 const MAX_DELAY_MS = 2_147_483_647;
 
 /**
- * When to renew, given the time left before the idle expiry: a quarter of it early, at least 200 ms
- * and at most a minute early. With SESSION_TTL=3600 that is a minute before; with 2 s, half a second.
+ * When to renew, given the time left before the idle expiry: a third of it early, at least 200 ms
+ * and at most a minute early. With SESSION_TTL=3600 that is a minute before; with 3 s, one second.
  */
 export function renewalDelayMs(remainingMs: number): number {
-  const lead = Math.min(60_000, Math.max(remainingMs / 4, 200));
+  const lead = Math.min(60_000, Math.max(remainingMs / 3, 200));
   return Math.min(MAX_DELAY_MS, Math.max(0, remainingMs - lead));
 }
 
