@@ -51,6 +51,10 @@ export { ERROR_STATUS } from './common/error-codes';
 export type { ErrorCode } from './common/error-codes';
 export { TesseraExceptionFilter, toErrorBody } from './http/exception.filter';
 
+// OpenAPI: the document of an application's routes, and serving it with its UI
+export { buildOpenApiDocument, mountOpenApi, SESSION_COOKIE_NAME } from './http/openapi/document';
+export type { MountOpenApiOptions, OpenApiDocumentOptions } from './http/openapi/document';
+
 // Database
 export { MIGRATIONS_TABLE, runMigrations, tesseraMigrations } from './database/migrate';
 

@@ -16,6 +16,8 @@ export interface ServiceConfig extends Omit<TesseraConfig, 'databaseUrl' | 'dire
   shutdownTimeoutSeconds: number;
   /** Serve the login and account pages (docs/browser.md). */
   pages: boolean;
+  /** Serve the OpenAPI document at /openapi.json and its UI at /docs. */
+  openapi: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -124,6 +126,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     trustProxy: bool('TRUST_PROXY') ?? false,
     shutdownTimeoutSeconds: int('SHUTDOWN_TIMEOUT') ?? 10,
     pages: bool('PAGES') ?? true,
+    openapi: bool('OPENAPI') ?? true,
   };
   if (service.port > 65535) problems.push(`PORT must be at most 65535, got ${service.port}`);
   if (service.bodyLimitBytes < 1024) problems.push('BODY_LIMIT_BYTES must be at least 1024');
@@ -144,7 +147,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
 /** Tessera's module options out of the service's settings (the database URL must be known by now). */
 export function tesseraOptions(config: ServiceConfig): TesseraOptions {
   if (!config.databaseUrl) throw new ConfigError('no database URL (the service starts the embedded server before this)');
-  const { nodeEnv: _env, port: _port, host: _host, logLevel: _level, bodyLimitBytes: _limit, trustProxy: _proxy, shutdownTimeoutSeconds: _shutdown, pages: _pages, isProduction, ...options } = config;
+  const { nodeEnv: _env, port: _port, host: _host, logLevel: _level, bodyLimitBytes: _limit, trustProxy: _proxy, shutdownTimeoutSeconds: _shutdown, pages: _pages, openapi: _openapi, isProduction, ...options } = config;
   return { ...options, databaseUrl: config.databaseUrl, directDatabaseUrl: config.directDatabaseUrl, production: isProduction };
 }
 

@@ -8,9 +8,12 @@ import { LoginDto } from './dto/login.dto';
 import { LoginMetricsInterceptor } from './login-metrics.interceptor';
 import { clearSessionCookie, CookieReply, setSessionCookie } from './session-cookie';
 import { Authenticated, authenticatedByCookie, CurrentSession } from './session.guard';
+import { ApiCall, ApiGroup } from './openapi/api-call';
+import { LoginResponse } from './openapi/schemas';
 import { TesseraController } from './tessera-controller';
 
 @TesseraController('auth')
+@ApiGroup('auth')
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
@@ -22,6 +25,7 @@ export class AuthController {
    * script ever holds it; with `LOGIN_COOKIE=always` every login also sets the cookie.
    */
   @Post('login')
+  @ApiCall({ summary: 'Log in', status: 201, response: LoginResponse, auth: 'none', hasBody: true, errors: ['invalid_credentials', 'app_not_allowed', 'password_change_required', 'rate_limited', 'validation_failed'] })
   @UseInterceptors(LoginMetricsInterceptor)
   // The answer carries the UST: no cache (browser, proxy) may keep a copy.
   @Header('Cache-Control', 'no-store')
@@ -36,6 +40,7 @@ export class AuthController {
   }
 
   @Post('logout')
+  @ApiCall({ summary: 'Log out: end the calling session', status: 204, auth: 'session' })
   @HttpCode(204)
   @Authenticated()
   async logout(@CurrentSession() current: CurrentSession, @Req() request: HttpRequest, @Res({ passthrough: true }) reply: CookieReply) {

@@ -7,10 +7,13 @@ import { HttpRequest } from './bearer';
 import { ListSessionsQuery, RevokeAllQuery, VerifyDto } from './dto/sessions.dto';
 import { clearSessionCookie, CookieReply, sessionCookieValue, setSessionCookie } from './session-cookie';
 import { Authenticated, authenticatedByCookie, CurrentSession, SuperUserOnly } from './session.guard';
+import { ApiCall, ApiGroup } from './openapi/api-call';
+import { SessionListResponse, SessionResponse, VerifyResponse } from './openapi/schemas';
 import { TesseraController } from './tessera-controller';
 import { UuidPipe } from './validation.pipe';
 
 @TesseraController('sessions')
+@ApiGroup('sessions')
 export class SessionsController {
   constructor(
     private readonly sessions: SessionsService,
@@ -18,12 +21,14 @@ export class SessionsController {
   ) {}
 
   @Get('current')
+  @ApiCall({ summary: 'The calling session', response: SessionResponse, auth: 'session' })
   @Authenticated()
   current(@CurrentSession() { session }: CurrentSession) {
     return session;
   }
 
   @Post('current/renew')
+  @ApiCall({ summary: 'Renew the calling session (expiresAt = now + SESSION_TTL, capped)', response: SessionResponse, auth: 'session' })
   @HttpCode(200)
   @Authenticated()
   async renew(@CurrentSession() { session }: CurrentSession, @Req() request: HttpRequest, @Res({ passthrough: true }) reply: CookieReply) {
@@ -35,6 +40,7 @@ export class SessionsController {
   }
 
   @Get()
+  @ApiCall({ summary: 'Live sessions of the caller (a super-user: of ?userId)', response: SessionListResponse, auth: 'session', errors: ['forbidden'] })
   @Authenticated()
   async list(@CurrentSession() { session, user }: CurrentSession, @Query() query: ListSessionsQuery) {
     const userId = query.userId?.toLowerCase() ?? user.id;
@@ -43,6 +49,7 @@ export class SessionsController {
   }
 
   @Post('verify')
+  @ApiCall({ summary: 'Whether a UST names a live session', response: VerifyResponse, auth: 'super-user', hasBody: true })
   @HttpCode(200)
   @SuperUserOnly()
   async verify(@Body() body: VerifyDto) {
@@ -50,6 +57,7 @@ export class SessionsController {
   }
 
   @Delete()
+  @ApiCall({ summary: "End all the caller's sessions (?keepCurrent=true: but this one)", status: 204, auth: 'session' })
   @HttpCode(204)
   @Authenticated()
   async revokeAll(
@@ -64,6 +72,7 @@ export class SessionsController {
   }
 
   @Delete(':id')
+  @ApiCall({ summary: 'End one session', status: 204, auth: 'session', errors: ['session_not_found'] })
   @HttpCode(204)
   @Authenticated()
   async revoke(

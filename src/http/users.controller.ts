@@ -4,39 +4,47 @@ import { UsersService } from '../users/users.service';
 import { auditContext } from './audit-context';
 import { HttpRequest } from './bearer';
 import { AdminUpdateUserDto, ChangePasswordDto, CreateUserDto, ListUsersQuery, UpdateProfileDto } from './dto/user.dto';
+import { ApiCall, ApiGroup } from './openapi/api-call';
+import { UserPageResponse, UserResponse } from './openapi/schemas';
 import { Authenticated, CurrentSession, SuperUserOnly } from './session.guard';
 import { TesseraController } from './tessera-controller';
 import { UuidPipe } from './validation.pipe';
 
 @TesseraController('users')
+@ApiGroup('users')
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Post()
+  @ApiCall({ summary: 'Create a user', status: 201, response: UserResponse, auth: 'super-user', hasBody: true, errors: ['user_exists'] })
   @SuperUserOnly()
   create(@CurrentSession() current: CurrentSession, @Body() body: CreateUserDto, @Req() request: HttpRequest) {
     return this.users.create(body, auditContext(current, request));
   }
 
   @Get()
+  @ApiCall({ summary: 'Find users (username contains ?query), a page at a time', response: UserPageResponse, auth: 'super-user' })
   @SuperUserOnly()
   list(@Query() query: ListUsersQuery) {
     return this.users.list(query.query, query.page, query.pageSize);
   }
 
   @Get('me')
+  @ApiCall({ summary: 'The calling user', response: UserResponse, auth: 'session' })
   @Authenticated()
   me(@CurrentSession() { user }: CurrentSession) {
     return user;
   }
 
   @Patch('me')
+  @ApiCall({ summary: "Change the caller's profile (null clears a field)", response: UserResponse, auth: 'session', hasBody: true })
   @Authenticated()
   updateMe(@CurrentSession() current: CurrentSession, @Body() body: UpdateProfileDto, @Req() request: HttpRequest) {
     return this.users.update(current.user.id, body, auditContext(current, request));
   }
 
   @Put('me/password')
+  @ApiCall({ summary: "Change the caller's password; the user's other sessions end", status: 204, auth: 'session', hasBody: true, errors: ['invalid_credentials'] })
   @HttpCode(204)
   @Authenticated()
   async changePassword(@CurrentSession() current: CurrentSession, @Body() body: ChangePasswordDto, @Req() request: HttpRequest) {
@@ -45,18 +53,21 @@ export class UsersController {
   }
 
   @Get(':id')
+  @ApiCall({ summary: 'A user', response: UserResponse, auth: 'super-user', errors: ['user_not_found'] })
   @SuperUserOnly()
   get(@Param('id', UuidPipe) id: string) {
     return this.users.get(id);
   }
 
   @Patch(':id')
+  @ApiCall({ summary: 'Change a user', response: UserResponse, auth: 'super-user', hasBody: true, errors: ['user_not_found', 'user_exists'] })
   @SuperUserOnly()
   update(@CurrentSession() current: CurrentSession, @Param('id', UuidPipe) id: string, @Body() body: AdminUpdateUserDto, @Req() request: HttpRequest) {
     return this.users.update(id, body, auditContext(current, request));
   }
 
   @Delete(':id')
+  @ApiCall({ summary: 'Delete a user (not oneself); sessions and attributes go with it', status: 204, auth: 'super-user', errors: ['user_not_found'] })
   @HttpCode(204)
   @SuperUserOnly()
   async delete(@CurrentSession() current: CurrentSession, @Param('id', UuidPipe) id: string, @Req() request: HttpRequest) {
@@ -65,6 +76,7 @@ export class UsersController {
   }
 
   @Post(':id/lock')
+  @ApiCall({ summary: 'Lock a user (not oneself); ends their sessions', response: UserResponse, auth: 'super-user', errors: ['user_not_found'] })
   @HttpCode(200)
   @SuperUserOnly()
   lock(@CurrentSession() current: CurrentSession, @Param('id', UuidPipe) id: string, @Req() request: HttpRequest) {
@@ -73,6 +85,7 @@ export class UsersController {
   }
 
   @Delete(':id/lock')
+  @ApiCall({ summary: 'Unlock a user', response: UserResponse, auth: 'super-user', errors: ['user_not_found'] })
   @SuperUserOnly()
   unlock(@CurrentSession() current: CurrentSession, @Param('id', UuidPipe) id: string, @Req() request: HttpRequest) {
     return this.users.setLocked(id, false, auditContext(current, request));

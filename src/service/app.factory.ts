@@ -10,6 +10,7 @@ import {
   AppLogger,
   frameworkErrorBody,
   Readiness,
+  mountOpenApi,
   registerRequestLogging,
   registerRequestMetrics,
   ServiceConfig,
@@ -87,6 +88,7 @@ export async function createApp(config: ServiceConfig, options: CreateAppOptions
   if (options.requestMetrics !== false) registerRequestMetrics(fastify, app.get(TesseraMetrics));
   await registerResponseHeaders(app);
   await registerBrowserSupport(app, config);
+  if (config.openapi) mountOpenApi(app);
   // For modules mounted beside Tessera (Tessera's own routes carry their own pipe).
   app.useGlobalPipes(new TesseraValidationPipe());
   // Errors raised before any route runs (body parsing, unknown paths) answer in Tessera's shape too.
@@ -99,14 +101,18 @@ export async function createApp(config: ServiceConfig, options: CreateAppOptions
  * `Cache-Control: no-store`: responses carry USTs, attribute values and user views that no cache
  * may keep. While draining, every response also asks its client to reconnect (elsewhere).
  */
+const DOCS_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
 async function registerResponseHeaders(app: NestFastifyApplication): Promise<void> {
   await app.register(helmet, {
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
     frameguard: { action: 'deny' },
   });
   const readiness = app.get(Readiness);
-  app.getHttpAdapter().getInstance().addHook('onSend', (_request, reply, payload, done) => {
+  app.getHttpAdapter().getInstance().addHook('onSend', (request, reply, payload, done) => {
     reply.header('cache-control', 'no-store');
+    // The OpenAPI UI is a page that loads its own scripts, styles and images (no inline script).
+    if (request.url === '/docs' || request.url.startsWith('/docs/')) reply.header('content-security-policy', DOCS_CSP);
     if (readiness.draining) reply.header('connection', 'close');
     done(null, payload);
   });

@@ -14,13 +14,16 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { ApprovalStatus } from '../../users/user.entity';
 
 export const USERNAME_PATTERN = /^[\p{L}\p{N}._@+-]{1,128}$/u;
 const PASSWORD_MAX = 1024;
 
 export class UpdateProfileDto {
+  @ApiPropertyOptional({ type: String, format: 'email', maxLength: 320, nullable: true })
   @IsOptional() @ValidateIf((_, v) => v !== null) @IsEmail() @MaxLength(320) email?: string | null;
+  @ApiPropertyOptional({ type: String, maxLength: 256, nullable: true })
   @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(256) displayName?: string | null;
 }
 
@@ -37,29 +40,41 @@ export const NotNullWhenGiven = () => ValidateIf((_, value) => value !== undefin
 
 /** Fields only a super-user may set. */
 class AdminFieldsDto extends UpdateProfileDto {
+  @ApiPropertyOptional()
   @NotNullWhenGiven() @IsBoolean() isSuperUser?: boolean;
+  @ApiPropertyOptional({ enum: ['approved', 'pending', 'rejected'], enumName: 'ApprovalStatus' })
   @NotNullWhenGiven() @IsIn(['approved', 'pending', 'rejected']) approvalStatus?: ApprovalStatus;
+  @ApiPropertyOptional()
   @NotNullWhenGiven() @IsBoolean() passwordMustChange?: boolean;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
   @IsOptional() @ValidateIf((_, v) => v !== null) @isoDate() @IsDate({ message: 'passwordExpiresAt must be an ISO 8601 date-time' })
   passwordExpiresAt?: Date | null;
 }
 
 export class AdminUpdateUserDto extends AdminFieldsDto {
+  @ApiPropertyOptional({ pattern: USERNAME_PATTERN.source })
   @NotNullWhenGiven() @IsString() @usernameRule() username?: string;
 }
 
 export class CreateUserDto extends AdminFieldsDto {
+  @ApiProperty({ pattern: USERNAME_PATTERN.source })
   @IsString() @usernameRule() username: string;
+  @ApiProperty({ minLength: 1, maxLength: PASSWORD_MAX, description: 'At least PASSWORD_MIN_LENGTH characters.' })
   @IsString() @MinLength(1) @MaxLength(PASSWORD_MAX) password: string;
 }
 
 export class ChangePasswordDto {
+  @ApiProperty({ minLength: 1, maxLength: PASSWORD_MAX })
   @IsString() @MinLength(1) @MaxLength(PASSWORD_MAX) oldPassword: string;
+  @ApiProperty({ minLength: 1, maxLength: PASSWORD_MAX })
   @IsString() @MinLength(1) @MaxLength(PASSWORD_MAX) newPassword: string;
 }
 
 export class ListUsersQuery {
+  @ApiPropertyOptional({ maxLength: 128 })
   @IsOptional() @IsString() @MaxLength(128) query?: string;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1 })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) page?: number;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100 })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100) pageSize?: number;
 }
