@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { AuditContext } from '../audit/audit-event.entity';
 import { AuditService } from '../audit/audit.service';
 import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
@@ -145,13 +145,17 @@ export class UsersService {
       values.push(value);
       sets.push(`${column} = $${values.length}`);
     }
+    // Named by the fields changed; the approval who/when columns go with approval_status, and PostgreSQL
+    // keeps only 63 characters of a statement name, so a longer one is named by its hash.
+    const fieldsName = `user_update_${sets.map((s) => s.split(' ')[0]).join('_')}`;
+    const statementName = fieldsName.length <= 63 ? fieldsName : `user_update_${createHash('sha256').update(fieldsName).digest('hex').slice(0, 24)}`;
     if (changes.approvalStatus !== undefined) {
       values.push(approvalModBy(context));
       sets.push(`approval_status_mod_by = $${values.length}`, 'approval_status_mod_time = now()');
     }
     if (sets.length === 0) return this.get(id);
     const rows = await this.db
-      .query<UserView>(`user_update_${sets.map((s) => s.split(' ')[0]).join('_')}`,
+      .query<UserView>(statementName,
         `UPDATE sso_user u SET ${sets.join(', ')}, updated_at = now() WHERE u.id = $1 RETURNING ${VIEW}`, values)
       .catch((error) => Promise.reject(uniqueUsername(error)));
     if (rows.length === 0) throw Errors.userNotFound();
