@@ -23,6 +23,7 @@ export class SignupApprovalLinked1764200000000 implements MigrationInterface {
         confirmed_at timestamptz
       )`);
     await q.query(`CREATE INDEX sso_signup_token_user_idx ON sso_signup_token (user_id)`);
+    await q.query(`CREATE INDEX sso_signup_token_expires_idx ON sso_signup_token (expires_at)`);
 
     // External identities linked to a user (Zato's linked auth records).
     await q.query(`

@@ -52,6 +52,18 @@ const SQL = {
           approval_status_mod_time = CASE WHEN $2 THEN NULL ELSE now() END
       FROM t WHERE u.id = t.user_id RETURNING u.*)
     SELECT ${VIEW} FROM u`,
+  // Tokens an hour past expiry go (until then a late confirmation is told `expired`); with an
+  // unconfirmed one goes its user (never confirmed, never able to log in), which frees the username.
+  // Confirmed tokens are kept until then only to answer a second use.
+  sweep: `
+    WITH gone AS (
+      SELECT token_hash, user_id, confirmed_at FROM sso_signup_token WHERE expires_at <= now() - interval '1 hour'
+      ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED),
+    users AS (
+      DELETE FROM sso_user u USING gone g
+      WHERE u.id = g.user_id AND g.confirmed_at IS NULL AND u.sign_up_status = 'before_confirmation'),
+    tokens AS (DELETE FROM sso_signup_token t USING gone g WHERE t.token_hash = g.token_hash)
+    SELECT count(*)::int AS n FROM gone`,
   why: `SELECT confirmed_at IS NOT NULL AS confirmed, expires_at <= now() AS expired FROM sso_signup_token WHERE token_hash = $1`,
 };
 
@@ -98,5 +110,11 @@ export class SignupService {
     }
     await this.audit.record({ type: 'signup_confirmed', userId: user.id, actorId: user.id }, context);
     return user;
+  }
+
+  /** Deletes up to `limit` expired tokens, with the users of those never confirmed; returns how many tokens. */
+  async sweepExpired(limit: number): Promise<number> {
+    const [{ n }] = await this.db.query<{ n: number }>('signup_sweep', SQL.sweep, [limit]);
+    return n;
   }
 }
