@@ -147,6 +147,17 @@ describe('sign-up and confirmation', () => {
     expect((await logIn(auto, username)).status).toBe(201);
   });
 
+  it('keeps a rejection taken before confirmation, even when confirmation approves', async () => {
+    const admin = await loggedInUser(auto, { isSuperUser: true });
+    const username = uniqueName('signup-rejected');
+    const token = (await signUp(auto, { username })).body.confirmToken;
+    const [user] = await userRows(auto, username);
+    await auto.http().post(`/users/${user.id}/reject`).set('Authorization', admin.auth).expect(200);
+    const res = await confirm(auto, token);
+    expect(res.body).toMatchObject({ signUpStatus: 'final', approvalStatus: 'rejected', approvalStatusModBy: admin.user.id });
+    expectError(await logIn(auto, username), 403, 'not_approved');
+  });
+
   it('lets a super-user approve a confirmed sign-up, after which the user logs in', async () => {
     const admin = await loggedInUser(t, { isSuperUser: true });
     const username = uniqueName('signup-approve');

@@ -39,7 +39,8 @@ const SQL = {
     SELECT $6, u.id, $7, now() + make_interval(secs => $8) FROM u
     RETURNING expires_at AS "expiresAt"`,
   // Spending the token and confirming the user in one statement: of two confirmations racing,
-  // exactly one finds `confirmed_at IS NULL`.
+  // exactly one finds `confirmed_at IS NULL`. Without required approval ($2 false) a pending user
+  // becomes approved by `auto`; a decision a super-user already took (approve, reject) stands.
   confirm: `
     WITH t AS (
       UPDATE sso_signup_token SET confirmed_at = now()
@@ -47,9 +48,9 @@ const SQL = {
     u AS (
       UPDATE sso_user u
       SET sign_up_status = 'final', updated_at = now(),
-          approval_status = CASE WHEN $2 THEN 'pending' ELSE 'approved' END,
-          approval_status_mod_by = CASE WHEN $2 THEN NULL ELSE 'auto' END,
-          approval_status_mod_time = CASE WHEN $2 THEN NULL ELSE now() END
+          approval_status = CASE WHEN NOT $2 AND u.approval_status = 'pending' THEN 'approved' ELSE u.approval_status END,
+          approval_status_mod_by = CASE WHEN NOT $2 AND u.approval_status = 'pending' THEN 'auto' ELSE u.approval_status_mod_by END,
+          approval_status_mod_time = CASE WHEN NOT $2 AND u.approval_status = 'pending' THEN now() ELSE u.approval_status_mod_time END
       FROM t WHERE u.id = t.user_id RETURNING u.*)
     SELECT ${VIEW} FROM u`,
   // Tokens an hour past expiry go (until then a late confirmation is told `expired`); with an
