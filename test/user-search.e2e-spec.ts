@@ -24,7 +24,8 @@ describe('user search', () => {
       ),
     );
     await t.app.get(UsersService).setLocked(users[6].id, true);
-    oddName = (await createUser(t, { username: `${uniqueName('srch')}x_%y` })).username;
+    // No % in a stored name: users.e2e-spec expects none anywhere (its ?query=% finds nothing).
+    oddName = (await createUser(t, { username: `${uniqueName('srch')}x_y` })).username;
   });
   afterAll(() => t.close());
 
@@ -79,7 +80,7 @@ describe('user search', () => {
   it('takes % and _ literally in substring matches', async () => {
     expect(usernames((await search({ username: oddName.slice(0, -1) })).body)).toEqual([oddName]);
     // As wildcards, these would match the odd name and prefix-0 .. prefix-6.
-    expect((await search({ username: `${oddName.slice(0, -4)}_` })).body.total).toBe(0);
+    expect((await search({ username: `${oddName.slice(0, -3)}_` })).body.total).toBe(0);
     expect((await search({ username: `${prefix}-_` })).body.total).toBe(0);
     expect((await search({ username: `${prefix}%` })).body.total).toBe(0);
   });
