@@ -31,7 +31,7 @@ const e2e = {
 // JSON, unknown paths, 415 on non-JSON bodies, which a host answers with its own handling);
 // logging and attrs-logging (the service's request-log lines); cart-example (extra modules);
 // attrs-concurrency (passes, but costs ~25 s of CPU a run).
-const expressSuites = ['auth', 'sessions', 'users', 'attrs-ops', 'attrs-batch', 'attrs-access', 'attrs-expiry', 'attrs-encryption', 'attrs-update-form', 'round-trips', 'smoke'];
+const expressSuites = ['auth', 'sessions', 'users', 'attrs-ops', 'attrs-batch', 'attrs-access', 'attrs-expiry', 'attrs-encryption', 'attrs-update-form', 'round-trips', 'smoke', 'user-search', 'linked-auth'];
 
 module.exports = {
   // A global option: Jest ignores it inside a project.

@@ -25,6 +25,10 @@ import { TesseraMetrics } from './metrics/tessera-metrics';
 import { SessionsService } from './sessions/sessions.service';
 import { SweeperService } from './sweeper/sweeper.service';
 import { UsersService } from './users/users.service';
+import { SignupService } from './users/signup.service';
+import { LinkedAuthService } from './users/linked-auth.service';
+import { SignupController } from './http/signup.controller';
+import { LinkedAuthController } from './http/linked-auth.controller';
 
 /** Options of the module itself, beside Tessera's settings. */
 export interface TesseraModuleExtras {
@@ -37,7 +41,7 @@ export interface TesseraModuleExtras {
 /** The REST API, as mounted with `routes: true`. */
 export const TESSERA_CONTROLLERS = [
   AuthController, SessionsController, UsersController, SessionAttrController, UserAttrController, HealthController, MetricsController,
-  AuditController,
+  AuditController, SignupController, LinkedAuthController,
 ];
 
 const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } = new ConfigurableModuleBuilder<TesseraOptions>({
@@ -59,7 +63,7 @@ export type TesseraModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
 const services = [
   PasswordHasher, AttrCipher, UsersService, SessionsService, AuthService, SessionAttrService, UserAttrService,
   KeyRotationService, SweeperService, CallerAccess, SessionGuard, Readiness, TesseraMetrics, LoginMetricsInterceptor,
-  AuditService, LoginLimits,
+  AuditService, LoginLimits, SignupService, LinkedAuthService,
 ];
 
 const providers: Provider[] = [

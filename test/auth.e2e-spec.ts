@@ -64,12 +64,14 @@ describe('login and logout', () => {
       expect(await sessionCount(locked.id)).toBe(0);
     });
 
-    it('answers a user pending approval or rejected with invalid_credentials', async () => {
+    it('answers a user pending approval or rejected with not_approved only after the right password', async () => {
       for (const approvalStatus of ['pending', 'rejected'] as const) {
         const user = await createUser(t, { approvalStatus });
         const res = await t.http().post('/auth/login').send({ username: user.username, password: PASSWORD, currentApp: 'crm' });
-        expectError(res, 401, 'invalid_credentials');
-        expect(res.body.message).toBe('invalid username or password');
+        expectError(res, 403, 'not_approved');
+        const wrong = await t.http().post('/auth/login').send({ username: user.username, password: 'wrong password', currentApp: 'crm' });
+        expectError(wrong, 401, 'invalid_credentials');
+        expect(wrong.body.message).toBe('invalid username or password');
         expect(await sessionCount(user.id)).toBe(0);
       }
     });

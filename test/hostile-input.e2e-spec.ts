@@ -290,6 +290,28 @@ const ROUTES: Route[] = [
   { name: 'DELETE /users/{id}', method: 'DELETE', segments: () => ['users', absentId], fuzz: [1], auth: 'admin' },
   { name: 'POST /users/{id}/lock', method: 'POST', segments: () => ['users', absentId, 'lock'], fuzz: [1], auth: 'admin' },
   { name: 'DELETE /users/{id}/lock', method: 'DELETE', segments: () => ['users', absentId, 'lock'], fuzz: [1], auth: 'admin' },
+  // Sign-up is off here (no SIGNUP_APPS): every sign-up is refused; the confirmation names no token issued.
+  {
+    name: 'POST /auth/signup', method: 'POST', segments: () => ['auth', 'signup'], auth: 'none',
+    body: (f) => ({ username: `${f.prefix}-signup`, password: PASSWORD, email: 'a@example.com', displayName: MARKER, app: 'crm' }),
+  },
+  { name: 'PATCH /auth/signup', method: 'PATCH', segments: () => ['auth', 'signup'], auth: 'none', body: () => ({ token: 'A'.repeat(43) }) },
+  {
+    name: 'GET /users/search', method: 'GET', segments: () => ['users', 'search'], auth: 'admin',
+    query: { username: ['hostile'], exact: ['false'], approvalStatus: ['pending'], isLocked: ['false'], page: ['1'], pageSize: ['10'] },
+  },
+  { name: 'POST /users/{id}/approve', method: 'POST', segments: () => ['users', absentId, 'approve'], fuzz: [1], auth: 'admin' },
+  { name: 'POST /users/{id}/reject', method: 'POST', segments: () => ['users', absentId, 'reject'], fuzz: [1], auth: 'admin' },
+  { name: 'GET /users/me/linked', method: 'GET', segments: () => ['users', 'me', 'linked'], auth: 'me' },
+  { name: 'GET /users/{id}/linked', method: 'GET', segments: (f) => ['users', f.target.id, 'linked'], fuzz: [1], auth: 'admin' },
+  {
+    name: 'POST /users/{id}/linked', method: 'POST', segments: () => ['users', absentId, 'linked'], fuzz: [1], auth: 'admin',
+    body: () => ({ authType: 'jwt', authUsername: MARKER, isActive: true }),
+  },
+  {
+    name: 'DELETE /users/{id}/linked', method: 'DELETE', segments: (f) => ['users', f.target.id, 'linked'], fuzz: [1], auth: 'admin',
+    body: () => ({ authType: 'basic_auth', authUsername: MARKER }),
+  },
   ...attrRoutes('sessions', 'current'),
   ...attrRoutes('users', 'me'),
   { name: 'POST /sessions/{id}/attrs/batch/{unknown op}', method: 'POST', segments: () => ['sessions', 'current', 'attrs', 'batch', 'bogus'], fuzz: [4], auth: 'me', body: () => ({ data: [] }) },

@@ -41,6 +41,17 @@ describe('pages over HTTP', () => {
     return { res, secret, token, ust: cookieFrom(res, COOKIE) };
   }
 
+  it('tells a user pending approval, after the right password only, that they cannot sign in yet', async () => {
+    const user = await createUser(t, { approvalStatus: 'pending' });
+    const { res, ust } = await signIn(user.username);
+    expect(res.status).toBe(403);
+    expect(res.text).toContain('Your account has not been approved');
+    expect(ust).toBeUndefined();
+    const wrong = await signIn(user.username, { password: 'wrong password' });
+    expect(wrong.res.status).toBe(401);
+    expect(wrong.res.text).not.toContain('approved');
+  });
+
   it('sends strict security headers with the pages', async () => {
     for (const path of ['/login', '/account']) {
       const res = await http().get(path);

@@ -8,6 +8,8 @@ function expectError(res: { status: number; body: unknown }, status: number, cod
 
 const USER_VIEW_KEYS = [
   'approvalStatus',
+  'approvalStatusModBy',
+  'approvalStatusModTime',
   'createdAt',
   'displayName',
   'email',
@@ -17,6 +19,7 @@ const USER_VIEW_KEYS = [
   'passwordExpiresAt',
   'passwordLastSet',
   'passwordMustChange',
+  'signUpStatus',
   'updatedAt',
   'username',
 ].sort();

@@ -37,6 +37,8 @@ export class TesseraClient {
   /** Logs in and returns a session handle; no background renewal unless `autoRenew: true`. */
   async login(credentials: Credentials, options: SessionHandleOptions = {}): Promise<TesseraSession> {
     const { ust, session } = await this.loginRaw(credentials);
+    // A login that asked for the session cookie has no UST in its body: there is nothing to hold.
+    if (ust === undefined) throw new TypeError('the login answered without a UST (cookie: true): use loginRaw');
     return new TesseraSession(this.transport, this.timers, ust, session, options);
   }
 

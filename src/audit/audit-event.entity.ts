@@ -12,6 +12,12 @@ export const AUDIT_EVENT_TYPES = [
   'user_created',
   'user_updated',
   'user_deleted',
+  'signup',
+  'signup_confirmed',
+  'user_approved',
+  'user_rejected',
+  'linked_auth_added',
+  'linked_auth_removed',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -46,8 +46,9 @@ export class AuthService {
   ) {}
 
   /**
-   * Unknown user, wrong password, locked or unapproved user: one answer, `invalid_credentials`, after
-   * one argon2 verification in every case, so neither the reply nor its timing tells them apart.
+   * Unknown user, wrong password, locked user: one answer, `invalid_credentials`, after one argon2
+   * verification in every case, so neither the reply nor its timing tells them apart. With the right
+   * password, an unconfirmed sign-up is `signup_not_confirmed`, a pending or rejected user `not_approved`.
    * Before any hashing, the attempt must pass the login limits (LoginLimits): a blocked account or
    * address is refused with `rate_limited` and the seconds to wait. Every outcome is audited.
    */
@@ -68,11 +69,14 @@ export class AuthService {
         userId = found?.id ?? null;
         if (blockedFor !== null) throw Errors.rateLimited(blockedFor);
         const passwordOk = await this.hasher.verify(found?.passwordHash, input.password);
-        if (!found || !passwordOk || found.isLocked || found.approvalStatus !== 'approved') {
+        if (!found || !passwordOk || found.isLocked) {
           await this.limits.failed(keys);
           throw Errors.invalidCredentials();
         }
         await this.limits.succeeded(keys);
+        // Only a caller who knows the password learns where the user stands (as Zato does).
+        if (found.signUpStatus !== 'final') throw Errors.signupNotConfirmed();
+        if (found.approvalStatus !== 'approved') throw Errors.notApproved();
         return found;
       });
       const result = await this.open(user, input, client);

@@ -24,12 +24,21 @@ export const ERROR_STATUS = {
   app_not_allowed: 403,
   password_change_required: 403,
   csrf_failed: 403,
+  signup_not_allowed: 403,
+  signup_not_confirmed: 403,
+  not_approved: 403,
   // what it names
   session_not_found: 404,
   user_not_found: 404,
   attr_not_found: 404,
+  signup_token_invalid: 404,
+  linked_auth_not_found: 404,
   user_exists: 409,
   attr_exists: 409,
+  signup_confirmed: 409,
+  linked_auth_exists: 409,
+  // time
+  signup_token_expired: 410,
   // load
   rate_limited: 429,
   // the server's side

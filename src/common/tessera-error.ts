@@ -48,6 +48,15 @@ export const Errors = {
   userExists: () => new TesseraError('user_exists', 'a user with this username exists'),
   payloadTooLarge: (message = 'request body is too large') => new TesseraError('payload_too_large', message),
   databaseUnavailable: () => new TesseraError('database_unavailable', 'the database is unavailable, try again shortly'),
+  // sign-up, approval and linked auth records
+  signupNotAllowed: () => new TesseraError('signup_not_allowed', 'sign-up is not open for this application'),
+  signupNotConfirmed: () => new TesseraError('signup_not_confirmed', 'the sign-up has not been confirmed'),
+  notApproved: () => new TesseraError('not_approved', 'the user is not approved'),
+  signupTokenInvalid: () => new TesseraError('signup_token_invalid', 'no such sign-up confirmation token'),
+  signupTokenExpired: () => new TesseraError('signup_token_expired', 'the sign-up confirmation token has expired'),
+  signupConfirmed: () => new TesseraError('signup_confirmed', 'the sign-up is already confirmed'),
+  linkedAuthExists: () => new TesseraError('linked_auth_exists', 'this auth record is already linked to the user'),
+  linkedAuthNotFound: () => new TesseraError('linked_auth_not_found', 'no such linked auth record'),
   rateLimited: (retryAfterSeconds = 1) =>
     new TesseraError('rate_limited', 'too many requests, try again shortly', Math.max(1, Math.ceil(retryAfterSeconds))),
 };

@@ -55,6 +55,17 @@ describe('settings from the environment', () => {
     );
   });
 
+  it('read the sign-up settings: off by default, apps from SSO_APPS only', () => {
+    expect(loadConfig({})).toMatchObject({ signupApps: [], signupApprovalRequired: true, signupTokenTtlSeconds: 86400 });
+    expect(loadConfig({ SSO_APPS: 'crm,web', SIGNUP_APPS: ' web ', SIGNUP_APPROVAL_REQUIRED: 'false', SIGNUP_TOKEN_TTL: '600' }))
+      .toMatchObject({ signupApps: ['web'], signupApprovalRequired: false, signupTokenTtlSeconds: 600 });
+    expect(problems(() => loadConfig({ SSO_APPS: 'crm', SIGNUP_APPS: 'web', SIGNUP_APPROVAL_REQUIRED: 'maybe', SIGNUP_TOKEN_TTL: '0' })).sort()).toEqual([
+      'SIGNUP_APPROVAL_REQUIRED must be true or false, got "maybe"',
+      'SIGNUP_APPS must list only applications of SSO_APPS',
+      'SIGNUP_TOKEN_TTL must be a whole number of at least 1',
+    ]);
+  });
+
   it('refuses SESSION_MAX_TTL below SESSION_TTL', () => {
     expect(problems(() => loadConfig({ SESSION_TTL: '100', SESSION_MAX_TTL: '50' }))).toEqual([
       'SESSION_MAX_TTL must not be smaller than SESSION_TTL',

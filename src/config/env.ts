@@ -60,6 +60,9 @@ export const ENV_NAMES: Record<string, string> = {
   loginCookie: 'LOGIN_COOKIE',
   cookieSecure: 'COOKIE_SECURE',
   allowedOrigins: 'ALLOWED_ORIGINS',
+  signupApps: 'SIGNUP_APPS',
+  signupApprovalRequired: 'SIGNUP_APPROVAL_REQUIRED',
+  signupTokenTtlSeconds: 'SIGNUP_TOKEN_TTL',
 };
 
 const NODE_ENVS = ['development', 'production', 'test'];
@@ -105,12 +108,12 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
   const options: Partial<TesseraOptions> = { production: nodeEnv === 'production' };
   for (const [key, name] of Object.entries(ENV_NAMES)) {
     if (key === 'production' || key === 'databaseUrl') continue;
-    if (key === 'apps' || key === 'allowedOrigins') {
+    if (key === 'apps' || key === 'allowedOrigins' || key === 'signupApps') {
       const raw = str(name);
       if (raw !== undefined) options[key] = raw.split(',').map((a) => a.trim()).filter(Boolean);
     } else if (key === 'encryptionKeys' || key === 'dataDir' || key === 'directDatabaseUrl' || key === 'loginCookie' || key === 'metricsToken') {
       (options as Record<string, unknown>)[key] = str(name);
-    } else if (key === 'attrEncryptDefault' || key === 'migrationsRun' || key === 'preparedStatements' || key === 'cookieSecure' || key === 'loginLimits') {
+    } else if (key === 'attrEncryptDefault' || key === 'migrationsRun' || key === 'preparedStatements' || key === 'cookieSecure' || key === 'loginLimits' || key === 'signupApprovalRequired') {
       (options as Record<string, unknown>)[key] = bool(name);
     } else {
       (options as Record<string, unknown>)[key] = int(name);

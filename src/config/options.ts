@@ -74,6 +74,12 @@ export interface TesseraOptions {
    * requests may change state, and (in the service) CORS with credentials is allowed.
    */
   allowedOrigins?: string[];
+  /** Apps (from `apps`) whose users may sign themselves up (`POST /auth/signup`). Default: none, sign-up off. */
+  signupApps?: string[];
+  /** A confirmed sign-up waits for a super-user's approval (`pending`); off: approved on confirmation. Default: on. */
+  signupApprovalRequired?: boolean;
+  /** How long a sign-up's confirmation token is good for. Default: one day. */
+  signupTokenTtlSeconds?: number;
 }
 
 export type LoginCookieMode = 'off' | 'optional' | 'always';
@@ -135,6 +141,9 @@ export const DEFAULTS = {
   loginCookie: 'optional' as LoginCookieMode,
   cookieSecure: true,
   allowedOrigins: [] as string[],
+  signupApps: [] as string[],
+  signupApprovalRequired: true,
+  signupTokenTtlSeconds: 86400,
 } satisfies Omit<TesseraConfig, 'databaseUrl' | 'directDatabaseUrl' | 'isProduction' | 'encryptionKeys' | 'metricsToken'>;
 
 /** Smallest value of each whole-number setting. */
@@ -161,6 +170,7 @@ const MINIMUM: Partial<Record<keyof TesseraConfig, number>> = {
   loginMaxPendingPerAccount: 1,
   loginMaxPendingPerAddress: 1,
   auditRetentionDays: 0,
+  signupTokenTtlSeconds: 1,
 };
 
 const APP_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -215,6 +225,9 @@ export function resolveOptions(options: TesseraOptions, label: (key: string) => 
   if (typeof resolved.dataDir !== 'string' || !resolved.dataDir) problems.push(`${label('dataDir')} must be a path`);
   if (!Array.isArray(resolved.apps) || resolved.apps.length === 0 || !resolved.apps.every((a) => typeof a === 'string' && APP_NAME.test(a))) {
     problems.push(`${label('apps')} must list at least one application name (letters, digits, _.:-)`);
+  }
+  if (!Array.isArray(resolved.signupApps) || !resolved.signupApps.every((a) => typeof a === 'string' && Array.isArray(resolved.apps) && resolved.apps.includes(a))) {
+    problems.push(`${label('signupApps')} must list only applications of ${label('apps')}`);
   }
   if (!LOGIN_COOKIE_MODES.includes(resolved.loginCookie)) problems.push(`${label('loginCookie')} must be one of ${LOGIN_COOKIE_MODES.join(', ')}`);
   const origins = Array.isArray(resolved.allowedOrigins) ? resolved.allowedOrigins.map((o) => (typeof o === 'string' ? normalizeOrigin(o) : undefined)) : [undefined];

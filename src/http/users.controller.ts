@@ -4,8 +4,9 @@ import { UsersService } from '../users/users.service';
 import { auditContext } from './audit-context';
 import { HttpRequest } from './bearer';
 import { AdminUpdateUserDto, ChangePasswordDto, CreateUserDto, ListUsersQuery, UpdateProfileDto } from './dto/user.dto';
+import { SearchUsersQuery } from './dto/lifecycle.dto';
 import { ApiCall, ApiGroup } from './openapi/api-call';
-import { UserPageResponse, UserResponse } from './openapi/schemas';
+import { UserPageResponse, UserResponse, UserSearchPageResponse } from './openapi/schemas';
 import { Authenticated, CurrentSession, SuperUserOnly } from './session.guard';
 import { TesseraController } from './tessera-controller';
 import { UuidPipe } from './validation.pipe';
@@ -27,6 +28,14 @@ export class UsersController {
   @SuperUserOnly()
   list(@Query() query: ListUsersQuery) {
     return this.users.list(query.query, query.page, query.pageSize);
+  }
+
+  // Declared before `:id` so that hosts matching routes in order (Express) do not take `search` for an id.
+  @Get('search')
+  @ApiCall({ summary: 'Search users (username, display name, email; approval, lock, sign-up status), a page at a time', response: UserSearchPageResponse, auth: 'super-user' })
+  @SuperUserOnly()
+  search(@Query() query: SearchUsersQuery) {
+    return this.users.search(query);
   }
 
   @Get('me')
@@ -82,6 +91,23 @@ export class UsersController {
   lock(@CurrentSession() current: CurrentSession, @Param('id', UuidPipe) id: string, @Req() request: HttpRequest) {
     if (id === current.user.id) throw Errors.forbidden('a super-user cannot lock their own account');
     return this.users.setLocked(id, true, auditContext(current, request));
+  }
+
+  @Post(':id/approve')
+  @ApiCall({ summary: 'Approve a user; records who and when', response: UserResponse, auth: 'super-user', errors: ['user_not_found'] })
+  @HttpCode(200)
+  @SuperUserOnly()
+  approve(@CurrentSession() current: CurrentSession, @Param('id', UuidPipe) id: string, @Req() request: HttpRequest) {
+    return this.users.setApproval(id, 'approved', auditContext(current, request));
+  }
+
+  @Post(':id/reject')
+  @ApiCall({ summary: 'Reject a user (not oneself); ends their sessions; records who and when', response: UserResponse, auth: 'super-user', errors: ['user_not_found'] })
+  @HttpCode(200)
+  @SuperUserOnly()
+  reject(@CurrentSession() current: CurrentSession, @Param('id', UuidPipe) id: string, @Req() request: HttpRequest) {
+    if (id === current.user.id) throw Errors.forbidden('a super-user cannot reject their own account');
+    return this.users.setApproval(id, 'rejected', auditContext(current, request));
   }
 
   @Delete(':id/lock')

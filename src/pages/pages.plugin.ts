@@ -149,10 +149,15 @@ export const tesseraPagesPlugin: FastifyPluginAsync<TesseraPagesOptions> = async
       return reply.redirect(next, 303);
     } catch (error) {
       if (!(error instanceof TesseraError)) throw error;
-      // One message for unknown user, wrong password, locked or unapproved user (as the API answers).
+      // One message for unknown user, wrong password or locked user (as the API answers).
       if (error.code === 'invalid_credentials') return page(reply, 401, loginPage({ ...view, formError: 'The username or password is not right.' }));
       if (error.code === 'password_change_required') {
         return page(reply, 403, loginPage({ ...view, formError: 'Your password has expired or must be changed before you can sign in.' }));
+      }
+      // Said only after the right password (as the API answers).
+      if (error.code === 'not_approved' || error.code === 'signup_not_confirmed') {
+        const why = error.code === 'not_approved' ? 'has not been approved' : 'has not been confirmed yet';
+        return page(reply, 403, loginPage({ ...view, formError: `Your account ${why}, so you cannot sign in.` }));
       }
       if (error.code === 'rate_limited') {
         reply.header('retry-after', String(error.retryAfterSeconds ?? 1));

@@ -4,6 +4,7 @@ import { AdvisoryLeader } from '../database/advisory-leader';
 import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
 import { SessionAttrService, UserAttrService } from '../attributes/attr.service';
 import { SweptKind, TesseraMetrics } from '../metrics/tessera-metrics';
+import { SignupService } from '../users/signup.service';
 import { AuditService } from '../audit/audit.service';
 import { LoginLimits } from '../auth/login-limits.service';
 import { SessionsService } from '../sessions/sessions.service';
@@ -31,6 +32,7 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
     private readonly metrics: TesseraMetrics,
     private readonly loginLimits: LoginLimits,
     private readonly audit: AuditService,
+    private readonly signups: SignupService,
     @Inject(TESSERA_CONFIG) private readonly config: TesseraConfig,
   ) {
     this.leader = new AdvisoryLeader(config.directDatabaseUrl, SWEEPER_LOCK);
@@ -91,6 +93,7 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
       ['user attributes', 'user_attributes', (limit) => this.userAttrs.sweepExpired(limit)],
       ['login counters', 'login_counters', (limit) => this.loginLimits.sweepExpired(limit)],
       ['audit events', 'audit_events', (limit) => this.audit.purgeExpired(limit)],
+      ['sign-ups', 'signups', (limit) => this.signups.sweepExpired(limit)],
     ];
   }
 }

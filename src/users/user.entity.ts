@@ -1,6 +1,8 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 export type ApprovalStatus = 'approved' | 'pending' | 'rejected';
+/** A self-service sign-up is `before_confirmation` until its token is used; every other user is `final`. */
+export type SignUpStatus = 'before_confirmation' | 'final';
 
 @Entity('sso_user')
 export class UserEntity {
@@ -12,6 +14,10 @@ export class UserEntity {
   @Column('boolean', { name: 'is_super_user' }) isSuperUser: boolean;
   @Column('boolean', { name: 'is_locked' }) isLocked: boolean;
   @Column('text', { name: 'approval_status' }) approvalStatus: ApprovalStatus;
+  /** Who last set the approval status: a user id, or `auto` (sign-up without approval, the CLI). */
+  @Column('text', { name: 'approval_status_mod_by', nullable: true }) approvalStatusModBy: string | null;
+  @Column('timestamptz', { name: 'approval_status_mod_time', nullable: true }) approvalStatusModTime: Date | null;
+  @Column('text', { name: 'sign_up_status' }) signUpStatus: SignUpStatus;
   @Column('timestamptz', { name: 'password_last_set' }) passwordLastSet: Date;
   @Column('timestamptz', { name: 'password_expires_at', nullable: true }) passwordExpiresAt: Date | null;
   @Column('boolean', { name: 'password_must_change' }) passwordMustChange: boolean;

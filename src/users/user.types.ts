@@ -1,4 +1,4 @@
-import type { ApprovalStatus, UserView } from './user.entity';
+import type { ApprovalStatus, SignUpStatus, UserView } from './user.entity';
 
 /** Fields a user may change on their own profile. */
 export type ProfileChanges = Partial<Pick<UserView, 'email' | 'displayName'>>;
@@ -18,4 +18,26 @@ export interface UserPage {
   page: number;
   pageSize: number;
   total: number;
+}
+
+/** What `UsersService.search` matches; every criterion optional, all given ones must hold. */
+export interface UserSearch {
+  username?: string;
+  displayName?: string;
+  email?: string;
+  /** Match the whole field (any case) instead of a part of it. */
+  exact?: boolean;
+  approvalStatus?: ApprovalStatus;
+  isLocked?: boolean;
+  signUpStatus?: SignUpStatus;
+  /** From 1. */
+  page?: number;
+  /** Default 50, at most 500. */
+  pageSize?: number;
+}
+
+export interface UserSearchPage extends UserPage {
+  numPages: number;
+  hasNextPage: boolean;
+  hasPrevPage: boolean;
 }

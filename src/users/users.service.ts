@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { AuditContext } from '../audit/audit-event.entity';
 import { AuditService } from '../audit/audit.service';
 import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
@@ -8,8 +8,8 @@ import { isWellFormedText } from '../common/text';
 import { PasswordHasher } from '../crypto/password-hasher.service';
 import { selectColumns } from '../database/columns';
 import { Db } from '../database/db';
-import { UserEntity, UserView } from './user.entity';
-import { AdminChanges, NewUser, UserPage } from './user.types';
+import { ApprovalStatus, UserEntity, UserView } from './user.entity';
+import { AdminChanges, NewUser, UserPage, UserSearch, UserSearchPage } from './user.types';
 
 const UNIQUE_VIOLATION = '23505';
 const VIEW = selectColumns(UserEntity, 'u', ['passwordHash']);
@@ -28,11 +28,21 @@ const CHANGEABLE: Record<keyof AdminChanges, string> = {
 /** Changeable properties whose columns are NOT NULL: `null` is refused, not sent to fail there. */
 const NOT_NULL = ['username', 'isSuperUser', 'approvalStatus', 'passwordMustChange'] as const;
 
+/** $1-$3 username, display name, email (a pattern, or with $4 `exact` the value); $5-$7 the filters. */
+const SEARCH_WHERE = `
+      ($1::text IS NULL OR CASE WHEN $4 THEN lower(u.username) = lower($1) ELSE u.username ILIKE $1 END)
+  AND ($2::text IS NULL OR CASE WHEN $4 THEN lower(u.display_name) = lower($2) ELSE u.display_name ILIKE $2 END)
+  AND ($3::text IS NULL OR CASE WHEN $4 THEN lower(u.email) = lower($3) ELSE u.email ILIKE $3 END)
+  AND ($5::text IS NULL OR u.approval_status = $5)
+  AND ($6::boolean IS NULL OR u.is_locked = $6)
+  AND ($7::text IS NULL OR u.sign_up_status = $7)`;
+export const MAX_SEARCH_PAGE_SIZE = 500;
+
 const SQL = {
   insert: `
     INSERT INTO sso_user AS u (id, username, password_hash, email, display_name, is_super_user, approval_status,
-                               password_expires_at, password_must_change)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                               password_expires_at, password_must_change, approval_status_mod_by, approval_status_mod_time)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())
     RETURNING ${VIEW}`,
   forLogin: `SELECT ${selectColumns(UserEntity, 'u')} FROM sso_user u WHERE lower(u.username) = lower($1)`,
   get: `SELECT ${VIEW} FROM sso_user u WHERE u.id = $1`,
@@ -42,6 +52,15 @@ const SQL = {
     ORDER BY u.username LIMIT $2 OFFSET $3`,
   count: `SELECT count(*)::int AS total FROM sso_user u WHERE $1::text IS NULL OR u.username ILIKE $1`,
   delete: `DELETE FROM sso_user WHERE id = $1`,
+  // Rejection ends the user's sessions at once, as a lock does.
+  setApproval: `
+    WITH u AS (UPDATE sso_user SET approval_status = $2, approval_status_mod_by = $3, approval_status_mod_time = now(),
+                                   updated_at = now()
+               WHERE id = $1 RETURNING *),
+         ended AS (DELETE FROM sso_session s USING u WHERE $2 = 'rejected' AND s.user_id = u.id)
+    SELECT ${VIEW} FROM u`,
+  search: `SELECT ${VIEW} FROM sso_user u WHERE ${SEARCH_WHERE} ORDER BY lower(u.username), u.id LIMIT $8 OFFSET $9`,
+  searchCount: `SELECT count(*)::int AS total FROM sso_user u WHERE ${SEARCH_WHERE}`,
   // Locking takes effect at once (session lookups refuse a locked user's sessions) and ends them, in
   // the same statement, so unlocking later does not bring old sessions back.
   setLocked: `
@@ -84,6 +103,7 @@ export class UsersService {
         input.approvalStatus ?? 'approved',
         input.passwordExpiresAt ?? null,
         input.passwordMustChange ?? false,
+        approvalModBy(context),
       ])
       .catch((error) => Promise.reject(uniqueUsername(error)));
     await this.audit.record({ type: 'user_created', userId: rows[0].id }, context);
@@ -125,9 +145,17 @@ export class UsersService {
       values.push(value);
       sets.push(`${column} = $${values.length}`);
     }
+    // Named by the fields changed; the approval who/when columns go with approval_status, and PostgreSQL
+    // keeps only 63 characters of a statement name, so a longer one is named by its hash.
+    const fieldsName = `user_update_${sets.map((s) => s.split(' ')[0]).join('_')}`;
+    const statementName = fieldsName.length <= 63 ? fieldsName : `user_update_${createHash('sha256').update(fieldsName).digest('hex').slice(0, 24)}`;
+    if (changes.approvalStatus !== undefined) {
+      values.push(approvalModBy(context));
+      sets.push(`approval_status_mod_by = $${values.length}`, 'approval_status_mod_time = now()');
+    }
     if (sets.length === 0) return this.get(id);
     const rows = await this.db
-      .query<UserView>(`user_update_${sets.map((s) => s.split(' ')[0]).join('_')}`,
+      .query<UserView>(statementName,
         `UPDATE sso_user u SET ${sets.join(', ')}, updated_at = now() WHERE u.id = $1 RETURNING ${VIEW}`, values)
       .catch((error) => Promise.reject(uniqueUsername(error)));
     if (rows.length === 0) throw Errors.userNotFound();
@@ -177,6 +205,50 @@ export class UsersService {
     await this.audit.record({ type: 'password_changed', userId }, context);
   }
 
+  // ---- sign-up, approval and search (issue 9, second half) ----
+
+  /** The argon2 hash of a new password after the password policy; for callers that insert users themselves (sign-up). */
+  async hashNewPassword(password: string): Promise<string> {
+    this.checkPasswordPolicy(password);
+    return this.hasher.hash(password);
+  }
+
+  /**
+   * Approves or rejects the user, recording who (`context.actorId`, or `auto`) and when. Rejecting
+   * ends the user's sessions in the same statement, as locking does.
+   */
+  async setApproval(id: string, status: Exclude<ApprovalStatus, 'pending'>, context: AuditContext = {}): Promise<UserView> {
+    const rows = await this.db.query<UserView>('user_set_approval', SQL.setApproval, [id, status, approvalModBy(context)]);
+    if (rows.length === 0) throw Errors.userNotFound();
+    await this.audit.record({ type: status === 'approved' ? 'user_approved' : 'user_rejected', userId: id }, context);
+    return rows[0];
+  }
+
+  /**
+   * Users matching every given criterion, ordered by username, a page at a time. `username`,
+   * `displayName` and `email` match a part of the field in any case, or (`exact`) the whole field
+   * in any case.
+   */
+  async search(criteria: UserSearch = {}): Promise<UserSearchPage> {
+    const pageSize = Math.min(Math.max(criteria.pageSize ?? 50, 1), MAX_SEARCH_PAGE_SIZE);
+    const page = Math.max(criteria.page ?? 1, 1);
+    const exact = criteria.exact ?? false;
+    const term = (value: string | undefined) =>
+      value === undefined ? null : exact ? value : `%${value.replace(/[\\%_]/g, '\\$&')}%`;
+    const filters = [
+      term(criteria.username), term(criteria.displayName), term(criteria.email), exact,
+      criteria.approvalStatus ?? null, criteria.isLocked ?? null, criteria.signUpStatus ?? null,
+    ];
+    const [users, [{ total }]] = await Promise.all([
+      this.db.query<UserView>('user_search', SQL.search, [...filters, pageSize, (page - 1) * pageSize]),
+      this.db.query<{ total: number }>('user_search_count', SQL.searchCount, filters),
+    ]);
+    const numPages = Math.ceil(total / pageSize);
+    return { users, total, page, pageSize, numPages, hasNextPage: page < numPages, hasPrevPage: page > 1 };
+  }
+
+  // ---- end of sign-up, approval and search ----
+
   private checkPasswordPolicy(password: string) {
     checkText({ password });
     if ([...password].length < this.config.passwordMinLength) {
@@ -185,8 +257,13 @@ export class UsersService {
   }
 }
 
+/** Who set an approval status: the acting user, or `auto` when no user acts (the CLI, in-process calls). */
+function approvalModBy(context: AuditContext): string {
+  return context.actorId ?? 'auto';
+}
+
 /** Stored text must be well-formed Unicode (see isWellFormedText); a password too, or two would hash alike. */
-function checkText(fields: Record<string, unknown>): void {
+export function checkText(fields: Record<string, unknown>): void {
   for (const [field, value] of Object.entries(fields)) {
     if (typeof value === 'string' && !isWellFormedText(value)) {
       throw Errors.validation(`${field} must be well-formed Unicode (no unpaired surrogates)`);

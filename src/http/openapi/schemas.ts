@@ -5,8 +5,10 @@ import { ERROR_STATUS, ErrorCode } from '../../common/error-codes';
 import type { ErrorBody } from '../../common/tessera-error';
 import type { SessionView } from '../../sessions/session.entity';
 import type { ListedSession } from '../../sessions/sessions.service';
-import type { ApprovalStatus, UserView } from '../../users/user.entity';
-import type { UserPage } from '../../users/user.types';
+import type { ApprovalStatus, SignUpStatus, UserView } from '../../users/user.entity';
+import type { UserPage, UserSearchPage } from '../../users/user.types';
+import { LINKED_AUTH_TYPES, type LinkedAuth, type LinkedAuthType } from '../../users/linked-auth.service';
+import type { SignUpResult } from '../../users/signup.service';
 
 /**
  * The JSON shapes of Tessera's answers and of the attribute bodies (parsed by hand in attr-input.ts),
@@ -101,6 +103,9 @@ export class UserResponse implements JsonOf<UserView> {
   @ApiProperty() isSuperUser: boolean;
   @ApiProperty() isLocked: boolean;
   @ApiProperty({ enum: APPROVAL_STATUSES, enumName: 'ApprovalStatus' }) approvalStatus: ApprovalStatus;
+  @ApiProperty({ ...nullableString, description: 'Who last set approvalStatus: a user id, or "auto".' }) approvalStatusModBy: string | null;
+  @ApiProperty(nullableDateTime) approvalStatusModTime: string | null;
+  @ApiProperty({ enum: ['before_confirmation', 'final'], description: 'before_confirmation: a sign-up not yet confirmed.' }) signUpStatus: SignUpStatus;
   @ApiProperty(dateTime) passwordLastSet: string;
   @ApiProperty(nullableDateTime) passwordExpiresAt: string | null;
   @ApiProperty() passwordMustChange: boolean;
@@ -217,3 +222,30 @@ export class NameBatchBody {
 
 /** Schemas referenced only by `$ref` (no decorator mentions the class itself). */
 export const EXTRA_MODELS = [NameItem, AttrResponse, ErrorResponse];
+
+// ---- sign-up, search and linked auth records ----
+
+export class SignUpResponse implements JsonOf<Omit<SignUpResult, 'userId'>> {
+  @ApiProperty({ description: 'Send it back with PATCH /auth/signup; only its hash is kept, this is the only copy.' }) confirmToken: string;
+  @ApiProperty(dateTime) expiresAt: string;
+}
+
+export class UserSearchPageResponse extends UserPageResponse implements JsonOf<UserSearchPage> {
+  @ApiProperty({ type: 'integer' }) numPages: number;
+  @ApiProperty() hasNextPage: boolean;
+  @ApiProperty() hasPrevPage: boolean;
+}
+sameKeys<UserSearchPageResponse, UserSearchPage>(true);
+
+export class LinkedAuthResponse implements JsonOf<LinkedAuth> {
+  @ApiProperty(uuid) userId: string;
+  @ApiProperty({ enum: LINKED_AUTH_TYPES }) authType: LinkedAuthType;
+  @ApiProperty() authUsername: string;
+  @ApiProperty() isActive: boolean;
+  @ApiProperty(dateTime) createdAt: string;
+}
+sameKeys<LinkedAuthResponse, LinkedAuth>(true);
+
+export class LinkedAuthListResponse {
+  @ApiProperty({ type: [LinkedAuthResponse] }) linked: LinkedAuthResponse[];
+}
