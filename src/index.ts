@@ -18,6 +18,8 @@ export type { SessionView } from './sessions/session.entity';
 export { UsersService } from './users/users.service';
 export type { ApprovalStatus, UserView } from './users/user.entity';
 export type { AdminChanges, NewUser, ProfileChanges, UserPage } from './users/user.types';
+export { TotpService } from './users/totp.service';
+export type { TotpEnrollment } from './users/totp.service';
 export { AttrService, SessionAttrService, UserAttrService } from './attributes/attr.service';
 export type { AttrOwner, BoundAttrs } from './attributes/attr.service';
 export type { Attr, AttrItem, AttrMeta, ExpiryItem, JsonValue, OwnerRef, UpdateItem, WriteOptions } from './attributes/attr.types';

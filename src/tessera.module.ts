@@ -24,6 +24,7 @@ import { UsersController } from './http/users.controller';
 import { TesseraMetrics } from './metrics/tessera-metrics';
 import { SessionsService } from './sessions/sessions.service';
 import { SweeperService } from './sweeper/sweeper.service';
+import { TotpService } from './users/totp.service';
 import { UsersService } from './users/users.service';
 
 /** Options of the module itself, beside Tessera's settings. */
@@ -60,6 +61,7 @@ const services = [
   PasswordHasher, AttrCipher, UsersService, SessionsService, AuthService, SessionAttrService, UserAttrService,
   KeyRotationService, SweeperService, CallerAccess, SessionGuard, Readiness, TesseraMetrics, LoginMetricsInterceptor,
   AuditService, LoginLimits,
+  TotpService,
 ];
 
 const providers: Provider[] = [

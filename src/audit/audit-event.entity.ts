@@ -12,6 +12,11 @@ export const AUDIT_EVENT_TYPES = [
   'user_created',
   'user_updated',
   'user_deleted',
+  'totp_enabled',
+  'totp_disabled',
+  'password_reset_requested',
+  'password_reset_accessed',
+  'password_reset',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -20,10 +20,12 @@ export const ERROR_STATUS = {
   invalid_credentials: 401,
   session_invalid: 401,
   metrics_unauthorized: 401,
+  totp_required: 401,
   forbidden: 403,
   app_not_allowed: 403,
   password_change_required: 403,
   csrf_failed: 403,
+  password_reset_invalid: 400,
   // what it names
   session_not_found: 404,
   user_not_found: 404,

@@ -48,6 +48,8 @@ export const Errors = {
   userExists: () => new TesseraError('user_exists', 'a user with this username exists'),
   payloadTooLarge: (message = 'request body is too large') => new TesseraError('payload_too_large', message),
   databaseUnavailable: () => new TesseraError('database_unavailable', 'the database is unavailable, try again shortly'),
+  totpRequired: () => new TesseraError('totp_required', 'this user logs in with a TOTP code: send totpCode'),
+  passwordResetInvalid: () => new TesseraError('password_reset_invalid', 'the reset token or reset key is unknown, used or expired'),
   rateLimited: (retryAfterSeconds = 1) =>
     new TesseraError('rate_limited', 'too many requests, try again shortly', Math.max(1, Math.ceil(retryAfterSeconds))),
 };

@@ -60,6 +60,9 @@ export const ENV_NAMES: Record<string, string> = {
   loginCookie: 'LOGIN_COOKIE',
   cookieSecure: 'COOKIE_SECURE',
   allowedOrigins: 'ALLOWED_ORIGINS',
+  totpReplayProtection: 'TOTP_REPLAY_PROTECTION',
+  passwordExpiryWarningDays: 'PASSWORD_EXPIRY_WARNING_DAYS',
+  passwordResetTtlSeconds: 'PASSWORD_RESET_TTL',
 };
 
 const NODE_ENVS = ['development', 'production', 'test'];
@@ -110,7 +113,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
       if (raw !== undefined) options[key] = raw.split(',').map((a) => a.trim()).filter(Boolean);
     } else if (key === 'encryptionKeys' || key === 'dataDir' || key === 'directDatabaseUrl' || key === 'loginCookie' || key === 'metricsToken') {
       (options as Record<string, unknown>)[key] = str(name);
-    } else if (key === 'attrEncryptDefault' || key === 'migrationsRun' || key === 'preparedStatements' || key === 'cookieSecure' || key === 'loginLimits') {
+    } else if (key === 'attrEncryptDefault' || key === 'migrationsRun' || key === 'preparedStatements' || key === 'cookieSecure' || key === 'loginLimits' || key === 'totpReplayProtection') {
       (options as Record<string, unknown>)[key] = bool(name);
     } else {
       (options as Record<string, unknown>)[key] = int(name);

@@ -74,6 +74,12 @@ export interface TesseraOptions {
    * requests may change state, and (in the service) CORS with credentials is allowed.
    */
   allowedOrigins?: string[];
+  /** A TOTP code accepted once is refused again (same user, same or older time step). Default: on. */
+  totpReplayProtection?: boolean;
+  /** Login answers the warning `password_expiring` when the password expires within this many days. Default: 30. */
+  passwordExpiryWarningDays?: number;
+  /** How long a password reset token (and the reset key it gives) stays usable. Default: 3600. */
+  passwordResetTtlSeconds?: number;
 }
 
 export type LoginCookieMode = 'off' | 'optional' | 'always';
@@ -135,6 +141,9 @@ export const DEFAULTS = {
   loginCookie: 'optional' as LoginCookieMode,
   cookieSecure: true,
   allowedOrigins: [] as string[],
+  totpReplayProtection: true,
+  passwordExpiryWarningDays: 30,
+  passwordResetTtlSeconds: 3600,
 } satisfies Omit<TesseraConfig, 'databaseUrl' | 'directDatabaseUrl' | 'isProduction' | 'encryptionKeys' | 'metricsToken'>;
 
 /** Smallest value of each whole-number setting. */
@@ -161,6 +170,8 @@ const MINIMUM: Partial<Record<keyof TesseraConfig, number>> = {
   loginMaxPendingPerAccount: 1,
   loginMaxPendingPerAddress: 1,
   auditRetentionDays: 0,
+  passwordExpiryWarningDays: 0,
+  passwordResetTtlSeconds: 60,
 };
 
 const APP_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;

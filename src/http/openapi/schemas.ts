@@ -109,6 +109,11 @@ export class UserResponse implements JsonOf<UserView> {
 }
 sameKeys<UserResponse, UserView>(true);
 
+export class TotpEnrollmentResponse {
+  @ApiProperty({ description: 'The base32 key, answered this once only.' }) key: string;
+  @ApiProperty({ description: 'otpauth:// URI of the key, for an authenticator app (QR code).' }) uri: string;
+}
+
 export class UserPageResponse implements JsonOf<UserPage> {
   @ApiProperty({ type: [UserResponse] }) users: UserResponse[];
   @ApiProperty({ type: 'integer' }) page: number;
