@@ -6,6 +6,7 @@ import { SessionAttrService, UserAttrService } from '../attributes/attr.service'
 import { SweptKind, TesseraMetrics } from '../metrics/tessera-metrics';
 import { AuditService } from '../audit/audit.service';
 import { LoginLimits } from '../auth/login-limits.service';
+import { PasswordResetService } from '../auth/password-reset.service';
 import { SessionsService } from '../sessions/sessions.service';
 
 // The advisory lock whose holder sweeps (the migration lock is 7_215_301).
@@ -31,6 +32,7 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
     private readonly metrics: TesseraMetrics,
     private readonly loginLimits: LoginLimits,
     private readonly audit: AuditService,
+    private readonly passwordResets: PasswordResetService,
     @Inject(TESSERA_CONFIG) private readonly config: TesseraConfig,
   ) {
     this.leader = new AdvisoryLeader(config.directDatabaseUrl, SWEEPER_LOCK);
@@ -91,6 +93,7 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
       ['user attributes', 'user_attributes', (limit) => this.userAttrs.sweepExpired(limit)],
       ['login counters', 'login_counters', (limit) => this.loginLimits.sweepExpired(limit)],
       ['audit events', 'audit_events', (limit) => this.audit.purgeExpired(limit)],
+      ['password reset tokens', 'password_resets', (limit) => this.passwordResets.sweepExpired(limit)],
     ];
   }
 }

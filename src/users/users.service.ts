@@ -206,6 +206,11 @@ export class UsersService {
     await this.audit.record({ type: 'password_changed', userId }, context);
   }
 
+  /** Throws validation_failed for a password the policy refuses, before any work that would spend something. */
+  checkNewPassword(password: string): void {
+    this.checkPasswordPolicy(password);
+  }
+
   private checkPasswordPolicy(password: string) {
     checkText({ password });
     if ([...password].length < this.config.passwordMinLength) {
