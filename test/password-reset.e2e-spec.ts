@@ -78,6 +78,9 @@ describe('password reset', () => {
     expect(unknown.body).toEqual({ status: 'requested' });
     await sleep(50);
     expect(outbox.sent.length).toBe(before);
+    const { rows } = await t.pg.query(
+      "SELECT outcome, reason, user_id, username FROM sso_audit_event WHERE type = 'password_reset_requested' AND remote_addr IS NOT NULL ORDER BY id DESC LIMIT 1");
+    expect(rows).toEqual([{ outcome: 'failure', reason: 'user_not_found', user_id: null, username: null }]);
   });
 
   it('issues no token to a locked user (same answer)', async () => {

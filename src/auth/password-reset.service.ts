@@ -91,7 +91,9 @@ export class PasswordResetService {
     const [target] = await this.db.query<ResetTarget>('password_reset_request', SQL.request, [
       credential, hashToken(token), this.config.passwordResetTtlSeconds,
     ]);
-    if (!target) return;
+    // Either way one event is stored (the caller's answer waits for it), so both take about as long.
+    // A miss keeps no username: the credential may be any text, an e-mail address included.
+    if (!target) return this.audit.record({ type: 'password_reset_requested', outcome: 'failure', reason: 'user_not_found' }, context);
     await this.audit.record({ type: 'password_reset_requested', userId: target.id }, context);
     setImmediate(() => {
       Promise.resolve()
