@@ -1,5 +1,5 @@
 import { generateSync } from 'otplib';
-import { TotpService } from '../src';
+import { KeyRotationService, TotpService } from '../src';
 import { createUser, loggedInUser, PASSWORD, startTestApp, TestApp } from './support/test-app';
 
 const KEY = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
@@ -151,6 +151,31 @@ describe('TOTP', () => {
       const { rows } = await t.pg.query('SELECT type, actor_id FROM sso_audit_event WHERE user_id = $1 AND type LIKE $2 ORDER BY id', [me.user.id, 'totp%']);
       expect(rows).toEqual([{ type: 'totp_enabled', actor_id: me.user.id }, { type: 'totp_disabled', actor_id: me.user.id }]);
     });
+  });
+});
+
+describe('TOTP secrets and key rotation', () => {
+  let t: TestApp;
+  let oldRing: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+    oldRing = await startTestApp({ ENCRYPTION_KEYS: `test1:${Buffer.alloc(32, 1).toString('base64')}` });
+  });
+  afterAll(async () => {
+    await oldRing.close();
+    await t.close();
+  });
+
+  it('rotate-keys re-seals a secret sealed under an older key with the newest, and it still verifies', async () => {
+    const user = await createUser(t);
+    await oldRing.app.get(TotpService).enable(user.id, KEY);
+    const keyId = async () => (await t.pg.query('SELECT key_id FROM sso_user_totp WHERE user_id = $1', [user.id])).rows[0].key_id;
+    expect(await keyId()).toBe('test1');
+    const report = await t.app.get(KeyRotationService).rotate(2);
+    expect(report.rotated).toBeGreaterThanOrEqual(1);
+    expect(await keyId()).toBe('test2');
+    const res = await t.http().post('/auth/login').send({ username: user.username, password: PASSWORD, currentApp: 'crm', totpCode: codeFor(KEY) });
+    expect(res.status).toBe(201);
   });
 });
 

@@ -20,7 +20,7 @@ const USAGE = `usage: npm run cli -- <command>   (or, where Tessera is installed
   migrate                       apply pending database migrations
   create-super-user <username>  create a super-user (password from SSO_PASSWORD or standard input)
   purge                         delete expired sessions and attributes now
-  rotate-keys [batch-size]      re-seal encrypted attributes with the newest key of ENCRYPTION_KEYS
+  rotate-keys [batch-size]      re-seal encrypted attributes and TOTP secrets with the newest key of ENCRYPTION_KEYS
   password-reset-token <username>
                                 print a fresh password reset token for the user (only the token, on stdout)
   totp-reset <username> [--key <base32>]

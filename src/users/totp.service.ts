@@ -89,6 +89,43 @@ export class TotpService {
     return (await this.db.execute('totp_accept_step', SQL.acceptStep, [userId, timeStep])) === 1 ? 'ok' : 'wrong';
   }
 
+  /**
+   * Re-seals secrets sealed under older keys with the newest key (part of `rotate-keys`), in batches
+   * that each lock their rows; a secret that does not open is counted as failed and left as it is.
+   */
+  async rotateKeys(batchSize = 500): Promise<{ rotated: number; failed: number; remaining: number }> {
+    const current = this.cipher.ring.current;
+    const report = { rotated: 0, failed: 0, remaining: 0 };
+    let after = '00000000-0000-0000-0000-000000000000';
+    for (;;) {
+      const last = await this.db.transaction(async (query) => {
+        const rows = await query<{ userId: string; sealed: Buffer; keyId: string }>(
+          `SELECT user_id AS "userId", secret_sealed AS sealed, key_id AS "keyId" FROM sso_user_totp
+           WHERE key_id <> $1 AND user_id > $2::uuid ORDER BY user_id LIMIT $3 FOR UPDATE SKIP LOCKED`,
+          [current.id, after, batchSize],
+        );
+        for (const row of rows) {
+          let secret: string;
+          try {
+            secret = this.open(row.userId, row.sealed, row.keyId);
+          } catch {
+            report.failed++;
+            continue;
+          }
+          const sealed = sealValue(current.key, Buffer.from(secret, 'utf8'), totpAssociatedData(row.userId));
+          await query('UPDATE sso_user_totp SET secret_sealed = $2, key_id = $3 WHERE user_id = $1', [row.userId, sealed, current.id]);
+          report.rotated++;
+        }
+        return rows.length < batchSize ? undefined : rows[rows.length - 1].userId;
+      });
+      if (!last) break;
+      after = last;
+    }
+    const [{ count }] = await this.db.query<{ count: string }>('totp_rotation_left', 'SELECT count(*) FROM sso_user_totp WHERE key_id <> $1', [current.id]);
+    report.remaining = Number(count);
+    return report;
+  }
+
   /** A secret that does not open (altered, copied from another user, key gone) is a server-side fault. */
   private open(userId: string, sealed: Buffer, keyId: string): string {
     const key = this.cipher.ring.byId.get(keyId);
