@@ -178,6 +178,28 @@ describe('password reset', () => {
   });
 });
 
+/** A notifier given as a class, as a host with its own dependencies would. */
+class ClassOutbox implements PasswordResetNotifier {
+  static readonly sent: PasswordResetRequest[] = [];
+  passwordResetRequested(request: PasswordResetRequest) {
+    ClassOutbox.sent.push(request);
+  }
+}
+
+describe('password reset with a notifier class', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await startTestApp({}, [], { passwordResetNotifier: ClassOutbox })));
+  afterAll(() => t.close());
+
+  it('instantiates the class and hands it the token', async () => {
+    const user = await createUser(t);
+    await t.http().post('/auth/password-reset').send({ credential: user.username }).expect(202);
+    for (let i = 0; i < 100 && !ClassOutbox.sent.some((r) => r.userId === user.id); i++) await sleep(10);
+    const sent = ClassOutbox.sent.find((r) => r.userId === user.id)!;
+    expect((await t.http().patch('/auth/password-reset').send({ token: sent.token })).status).toBe(200);
+  });
+});
+
 describe('password reset with the default notifier', () => {
   let t: TestApp;
   beforeAll(async () => (t = await startTestApp()));
