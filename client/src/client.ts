@@ -11,7 +11,8 @@ export interface TesseraClientOptions {
   fetch?: typeof fetch;
 }
 
-export type Credentials = Omit<LoginDto, 'currentApp'> & { currentApp?: string };
+/** The login body; `cookie` is left out: this client carries the UST itself. */
+export type Credentials = Omit<LoginDto, 'currentApp' | 'cookie'> & { currentApp?: string };
 
 /** The entry point: logs in, or attaches to a session by its UST. */
 export class TesseraClient {
@@ -37,6 +38,8 @@ export class TesseraClient {
   /** Logs in and returns a session handle; no background renewal unless `autoRenew: true`. */
   async login(credentials: Credentials, options: SessionHandleOptions = {}): Promise<TesseraSession> {
     const { ust, session } = await this.loginRaw(credentials);
+    // Absent only in cookie mode, which these credentials cannot ask for.
+    if (!ust) throw new TypeError('the login answer carries no UST');
     return new TesseraSession(this.transport, this.timers, ust, session, options);
   }
 
