@@ -14,8 +14,9 @@ const transform = {
 };
 const transformIgnorePatterns = [
   // @fastify/cookie loads the ESM-only `cookie` with import(), which Jest's CommonJS runtime cannot run untransformed;
-  // @fastify/static (Swagger UI's files) requires its own ESM-only copy of content-disposition.
-  '/node_modules/(?!(@nestjs|@noble|file-type|load-esm|uid|@standard-schema|@fastify/cookie|cookie|@fastify/static/node_modules/content-disposition|content-disposition)/)',
+  // @fastify/static (Swagger UI's files) requires its own ESM-only copy of content-disposition;
+  // otplib's plugins require the ESM-only @scure/base and @noble/hashes.
+  '/node_modules/(?!(@nestjs|@noble|file-type|load-esm|uid|@standard-schema|@fastify/cookie|cookie|@fastify/static/node_modules/content-disposition|content-disposition|@scure|@otplib)/)',
 ];
 const common = { transform, transformIgnorePatterns, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'mjs', 'json'] };
 const e2e = {

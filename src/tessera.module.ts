@@ -6,6 +6,8 @@ import { KeyRotationService } from './attributes/key-rotation.service';
 import { AuditService } from './audit/audit.service';
 import { AuthService } from './auth/auth.service';
 import { LoginLimits } from './auth/login-limits.service';
+import { LogOnlyPasswordResetNotifier, PASSWORD_RESET_NOTIFIER, PasswordResetNotifierOption } from './auth/password-reset-notifier';
+import { PasswordResetService } from './auth/password-reset.service';
 import { resolveOptions, TESSERA_CONFIG, TesseraConfig, TesseraOptions } from './config/options';
 import { AttrCipher } from './crypto/attr-cipher.service';
 import { PasswordHasher } from './crypto/password-hasher.service';
@@ -24,6 +26,7 @@ import { UsersController } from './http/users.controller';
 import { TesseraMetrics } from './metrics/tessera-metrics';
 import { SessionsService } from './sessions/sessions.service';
 import { SweeperService } from './sweeper/sweeper.service';
+import { TotpService } from './users/totp.service';
 import { UsersService } from './users/users.service';
 import { SignupService } from './users/signup.service';
 import { LinkedAuthService } from './users/linked-auth.service';
@@ -36,6 +39,17 @@ export interface TesseraModuleExtras {
   routes?: boolean;
   /** Make Tessera's services injectable in every module of the application. Default: on. */
   isGlobal?: boolean;
+  /**
+   * Delivers password reset tokens (e-mail, SMS…): a class (injected like any provider) or an
+   * instance implementing PasswordResetNotifier. Default: none, the token is dropped (docs/operations.md).
+   */
+  passwordResetNotifier?: PasswordResetNotifierOption;
+}
+
+/** The host's notifier, if it gave one, in place of the default. */
+function notifierProviders(notifier: PasswordResetNotifierOption | undefined): Provider[] {
+  if (!notifier) return [];
+  return [typeof notifier === 'function' ? { provide: PASSWORD_RESET_NOTIFIER, useClass: notifier } : { provide: PASSWORD_RESET_NOTIFIER, useValue: notifier }];
 }
 
 /** The REST API, as mounted with `routes: true`. */
@@ -48,10 +62,13 @@ const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIO
   moduleName: 'Tessera',
 })
   .setClassMethodName('forRoot')
-  .setExtras<TesseraModuleExtras>({ routes: false, isGlobal: true }, (definition, extras) => ({
+  // Every extra is named in the defaults: Nest strips only those keys from the options passed to TESSERA_CONFIG.
+  .setExtras<TesseraModuleExtras>({ routes: false, isGlobal: true, passwordResetNotifier: undefined }, (definition, extras) => ({
     ...definition,
     global: extras.isGlobal,
     controllers: extras.routes ? TESSERA_CONTROLLERS : [],
+    // Providers of the dynamic module come after the static ones and take their place.
+    providers: [...(definition.providers ?? []), ...notifierProviders(extras.passwordResetNotifier)],
   }))
   .build();
 
@@ -64,6 +81,7 @@ const services = [
   PasswordHasher, AttrCipher, UsersService, SessionsService, AuthService, SessionAttrService, UserAttrService,
   KeyRotationService, SweeperService, CallerAccess, SessionGuard, Readiness, TesseraMetrics, LoginMetricsInterceptor,
   AuditService, LoginLimits, SignupService, LinkedAuthService,
+  TotpService, PasswordResetService,
 ];
 
 const providers: Provider[] = [
@@ -78,6 +96,7 @@ const providers: Provider[] = [
     },
   },
   ...services,
+  { provide: PASSWORD_RESET_NOTIFIER, useClass: LogOnlyPasswordResetNotifier },
 ];
 
 /**

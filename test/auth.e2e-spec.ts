@@ -135,7 +135,7 @@ describe('login and logout', () => {
       expect(own.rows[0].row).not.toContain(ust);
     });
 
-    it('warns when the password expires within a week and refuses an expired one', async () => {
+    it('warns when the password expires within PASSWORD_EXPIRY_WARNING_DAYS and refuses an expired one', async () => {
       const soon = await createUser(t, { passwordExpiresAt: new Date(Date.now() + 2 * 24 * 3600 * 1000) });
       const warned = await t.http().post('/auth/login').send({ username: soon.username, password: PASSWORD, currentApp: 'crm' });
       expect(warned.status).toBe(201);

@@ -1,4 +1,6 @@
+import { generateSync } from 'otplib';
 import request from 'supertest';
+import { TotpService } from '../src';
 import { createUser, login, PASSWORD, startTestApp, TestApp } from './support/test-app';
 
 const COOKIE = '__Host-tessera_session';
@@ -97,6 +99,19 @@ describe('pages over HTTP', () => {
     const user = await createUser(t);
     const { res } = await signIn(user.username, { next });
     expect(res.headers.location).toBe(location);
+  });
+
+  it('asks a user with TOTP on for the one-time code, and signs in with it', async () => {
+    const key = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+    const user = await createUser(t);
+    await t.app.get(TotpService).enable(user.id, key);
+    const without = await signIn(user.username);
+    expect(without.res.status).toBe(401);
+    expect(without.ust).toBeUndefined();
+    expect(without.res.text).toContain('Enter the one-time code from your authenticator app.');
+    const withCode = await signIn(user.username, { totpCode: generateSync({ secret: key }) });
+    expect(withCode.res.status).toBe(303);
+    expect(withCode.ust).toBeDefined();
   });
 
   it('answers a wrong password and an unknown user with the same words, and sets no cookie', async () => {

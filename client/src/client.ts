@@ -11,7 +11,8 @@ export interface TesseraClientOptions {
   fetch?: typeof fetch;
 }
 
-export type Credentials = Omit<LoginDto, 'currentApp'> & { currentApp?: string };
+/** The login body; `cookie` is left out: this client carries the UST itself. */
+export type Credentials = Omit<LoginDto, 'currentApp' | 'cookie'> & { currentApp?: string };
 
 /** The entry point: logs in, or attaches to a session by its UST. */
 export class TesseraClient {

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AttrCipher } from '../crypto/attr-cipher.service';
 import { Db } from '../database/db';
+import { TotpService } from '../users/totp.service';
 import { ATTR_TABLE, OwnerKind } from './attr-sql';
 
 export interface RotationReport {
@@ -13,7 +14,7 @@ export interface RotationReport {
 }
 
 /**
- * Re-seals attribute values written under older keys with the newest key of `ENCRYPTION_KEYS`, in
+ * Re-seals attribute values (and TOTP secrets) written under older keys with the newest key of `ENCRYPTION_KEYS`, in
  * batches: each batch is one transaction that locks its rows (skipping rows a writer holds), so the
  * service can keep running. Rows are walked in key order, so a row that fails is passed, not retried.
  */
@@ -24,6 +25,7 @@ export class KeyRotationService {
   constructor(
     private readonly db: Db,
     private readonly cipher: AttrCipher,
+    private readonly totp: TotpService,
   ) {}
 
   async rotate(batchSize = 500): Promise<RotationReport> {
@@ -31,6 +33,12 @@ export class KeyRotationService {
     for (const kind of Object.keys(ATTR_TABLE) as OwnerKind[]) {
       await this.rotateTable(kind, batchSize, report);
     }
+    // TOTP secrets are sealed with the same ring: a key is retired only when none of them needs it either.
+    const totp = await this.totp.rotateKeys(batchSize);
+    report.rotated += totp.rotated;
+    report.failed += totp.failed;
+    report.remaining += totp.remaining;
+    this.logger.log(`TOTP secrets: ${totp.rotated} re-sealed, ${totp.remaining} left under older keys`);
     return report;
   }
 

@@ -18,6 +18,11 @@ export const AUDIT_EVENT_TYPES = [
   'user_rejected',
   'linked_auth_added',
   'linked_auth_removed',
+  'totp_enabled',
+  'totp_disabled',
+  'password_reset_requested',
+  'password_reset_accessed',
+  'password_reset',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

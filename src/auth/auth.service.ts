@@ -8,6 +8,7 @@ import { PasswordHasher } from '../crypto/password-hasher.service';
 import { SessionView } from '../sessions/session.entity';
 import { SessionsService } from '../sessions/sessions.service';
 import { UserEntity } from '../users/user.entity';
+import { TotpService } from '../users/totp.service';
 import { UsersService } from '../users/users.service';
 import { LoginLimits } from './login-limits.service';
 
@@ -17,6 +18,8 @@ export interface LoginInput {
   currentApp: string;
   /** Sets a new password during login; required when the password expired or must be changed. */
   newPassword?: string;
+  /** The current TOTP code; required when the user has TOTP on, ignored when it is off (Zato's clients send it anyway). */
+  totpCode?: string;
 }
 
 /** Where a login comes from, kept with the session (its user sees it in their session list). */
@@ -31,7 +34,7 @@ export interface LoginResult {
   warnings: string[];
 }
 
-const PASSWORD_EXPIRY_WARNING_MS = 7 * 24 * 3600 * 1000;
+const DAY_MS = 24 * 3600 * 1000;
 
 /** Logging in and out: the one place that checks a password and opens a session for it. */
 @Injectable()
@@ -42,6 +45,7 @@ export class AuthService {
     private readonly hasher: PasswordHasher,
     private readonly limits: LoginLimits,
     private readonly audit: AuditService,
+    private readonly totp: TotpService,
     @Inject(TESSERA_CONFIG) private readonly config: TesseraConfig,
   ) {}
 
@@ -73,6 +77,14 @@ export class AuthService {
           await this.limits.failed(keys);
           throw Errors.invalidCredentials();
         }
+        // Only after the password: `totp_required` tells nothing to someone who does not know it.
+        // A wrong code counts as a failed login, so the limits also bound guessing codes.
+        const totp = await this.totp.check(found.id, input.totpCode);
+        if (totp === 'missing') throw Errors.totpRequired();
+        if (totp === 'wrong') {
+          await this.limits.failed(keys);
+          throw Errors.invalidCredentials();
+        }
         await this.limits.succeeded(keys);
         // Only a caller who knows the password learns where the user stands (as Zato does).
         if (found.signUpStatus !== 'final') throw Errors.signupNotConfirmed();
@@ -99,7 +111,7 @@ export class AuthService {
       await this.users.setPassword(user.id, input.newPassword, null, { actorId: user.id, app: input.currentApp, remoteAddr: client.remoteAddr });
     } else if (expired || user.passwordMustChange) {
       throw Errors.passwordChangeRequired();
-    } else if (user.passwordExpiresAt && user.passwordExpiresAt.getTime() - now < PASSWORD_EXPIRY_WARNING_MS) {
+    } else if (user.passwordExpiresAt && user.passwordExpiresAt.getTime() - now < this.config.passwordExpiryWarningDays * DAY_MS) {
       warnings.push('password_expiring');
     }
     const { ust, session } = await this.sessions.create({ userId: user.id, currentApp: input.currentApp, ...client });

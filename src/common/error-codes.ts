@@ -20,6 +20,7 @@ export const ERROR_STATUS = {
   invalid_credentials: 401,
   session_invalid: 401,
   metrics_unauthorized: 401,
+  totp_required: 401,
   forbidden: 403,
   app_not_allowed: 403,
   password_change_required: 403,
@@ -27,6 +28,7 @@ export const ERROR_STATUS = {
   signup_not_allowed: 403,
   signup_not_confirmed: 403,
   not_approved: 403,
+  password_reset_invalid: 400,
   // what it names
   session_not_found: 404,
   user_not_found: 404,

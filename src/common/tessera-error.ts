@@ -57,6 +57,8 @@ export const Errors = {
   signupConfirmed: () => new TesseraError('signup_confirmed', 'the sign-up is already confirmed'),
   linkedAuthExists: () => new TesseraError('linked_auth_exists', 'this auth record is already linked to the user'),
   linkedAuthNotFound: () => new TesseraError('linked_auth_not_found', 'no such linked auth record'),
+  totpRequired: () => new TesseraError('totp_required', 'this user logs in with a TOTP code: send totpCode'),
+  passwordResetInvalid: () => new TesseraError('password_reset_invalid', 'the reset token or reset key is unknown, used or expired'),
   rateLimited: (retryAfterSeconds = 1) =>
     new TesseraError('rate_limited', 'too many requests, try again shortly', Math.max(1, Math.ceil(retryAfterSeconds))),
 };

@@ -66,6 +66,18 @@ describe('settings from the environment', () => {
     ]);
   });
 
+  it('read the user lifecycle settings: TOTP replay protection, expiry warning, reset token lifetime', () => {
+    expect(loadConfig({})).toMatchObject({ totpReplayProtection: true, passwordExpiryWarningDays: 30, passwordResetTtlSeconds: 3600 });
+    expect(loadConfig({ TOTP_REPLAY_PROTECTION: 'false', PASSWORD_EXPIRY_WARNING_DAYS: '0', PASSWORD_RESET_TTL: '600' })).toMatchObject({
+      totpReplayProtection: false, passwordExpiryWarningDays: 0, passwordResetTtlSeconds: 600,
+    });
+    expect(problems(() => loadConfig({ TOTP_REPLAY_PROTECTION: 'maybe', PASSWORD_EXPIRY_WARNING_DAYS: '-1', PASSWORD_RESET_TTL: '59' })).sort()).toEqual([
+      'PASSWORD_EXPIRY_WARNING_DAYS must be a whole number, got "-1"',
+      'PASSWORD_RESET_TTL must be a whole number of at least 60',
+      'TOTP_REPLAY_PROTECTION must be true or false, got "maybe"',
+    ]);
+  });
+
   it('refuses SESSION_MAX_TTL below SESSION_TTL', () => {
     expect(problems(() => loadConfig({ SESSION_TTL: '100', SESSION_MAX_TTL: '50' }))).toEqual([
       'SESSION_MAX_TTL must not be smaller than SESSION_TTL',

@@ -63,6 +63,9 @@ export const ENV_NAMES: Record<string, string> = {
   signupApps: 'SIGNUP_APPS',
   signupApprovalRequired: 'SIGNUP_APPROVAL_REQUIRED',
   signupTokenTtlSeconds: 'SIGNUP_TOKEN_TTL',
+  totpReplayProtection: 'TOTP_REPLAY_PROTECTION',
+  passwordExpiryWarningDays: 'PASSWORD_EXPIRY_WARNING_DAYS',
+  passwordResetTtlSeconds: 'PASSWORD_RESET_TTL',
 };
 
 const NODE_ENVS = ['development', 'production', 'test'];
@@ -114,6 +117,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     } else if (key === 'encryptionKeys' || key === 'dataDir' || key === 'directDatabaseUrl' || key === 'loginCookie' || key === 'metricsToken') {
       (options as Record<string, unknown>)[key] = str(name);
     } else if (key === 'attrEncryptDefault' || key === 'migrationsRun' || key === 'preparedStatements' || key === 'cookieSecure' || key === 'loginLimits' || key === 'signupApprovalRequired') {
+    } else if (key === 'attrEncryptDefault' || key === 'migrationsRun' || key === 'preparedStatements' || key === 'cookieSecure' || key === 'loginLimits' || key === 'totpReplayProtection') {
       (options as Record<string, unknown>)[key] = bool(name);
     } else {
       (options as Record<string, unknown>)[key] = int(name);

@@ -80,6 +80,12 @@ export interface TesseraOptions {
   signupApprovalRequired?: boolean;
   /** How long a sign-up's confirmation token is good for. Default: one day. */
   signupTokenTtlSeconds?: number;
+  /** A TOTP code accepted once is refused again (same user, same or older time step). Default: on. */
+  totpReplayProtection?: boolean;
+  /** Login answers the warning `password_expiring` when the password expires within this many days. Default: 30. */
+  passwordExpiryWarningDays?: number;
+  /** How long a password reset token (and the reset key it gives) stays usable. Default: 3600. */
+  passwordResetTtlSeconds?: number;
 }
 
 export type LoginCookieMode = 'off' | 'optional' | 'always';
@@ -144,6 +150,9 @@ export const DEFAULTS = {
   signupApps: [] as string[],
   signupApprovalRequired: true,
   signupTokenTtlSeconds: 86400,
+  totpReplayProtection: true,
+  passwordExpiryWarningDays: 30,
+  passwordResetTtlSeconds: 3600,
 } satisfies Omit<TesseraConfig, 'databaseUrl' | 'directDatabaseUrl' | 'isProduction' | 'encryptionKeys' | 'metricsToken'>;
 
 /** Smallest value of each whole-number setting. */
@@ -171,6 +180,8 @@ const MINIMUM: Partial<Record<keyof TesseraConfig, number>> = {
   loginMaxPendingPerAddress: 1,
   auditRetentionDays: 0,
   signupTokenTtlSeconds: 1,
+  passwordExpiryWarningDays: 0,
+  passwordResetTtlSeconds: 60,
 };
 
 const APP_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;

@@ -33,3 +33,8 @@ export function openValue(key: Uint8Array, sealed: Uint8Array, associatedData: U
 export function attrAssociatedData(ownerKind: string, ownerId: string, name: string): Buffer {
   return Buffer.from(`tessera-attr-v1\0${ownerKind}\0${ownerId}\0${name}`, 'utf8');
 }
+
+/** What a sealed TOTP secret is bound to: its user. A secret copied to another user's row fails to open. */
+export function totpAssociatedData(userId: string): Buffer {
+  return Buffer.from(`tessera-totp-v1\0${userId}`, 'utf8');
+}

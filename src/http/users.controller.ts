@@ -1,12 +1,15 @@
-import { Body, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
+import { Body, Delete, Get, Header, HttpCode, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
 import { Errors } from '../common/tessera-error';
+import { TotpService } from '../users/totp.service';
 import { UsersService } from '../users/users.service';
 import { auditContext } from './audit-context';
 import { HttpRequest } from './bearer';
-import { AdminUpdateUserDto, ChangePasswordDto, CreateUserDto, ListUsersQuery, UpdateProfileDto } from './dto/user.dto';
+import {
+  AdminSetPasswordDto, AdminUpdateUserDto, ChangePasswordDto, CreateUserDto, EnableTotpDto, ListUsersQuery, UpdateProfileDto,
+} from './dto/user.dto';
 import { SearchUsersQuery } from './dto/lifecycle.dto';
 import { ApiCall, ApiGroup } from './openapi/api-call';
-import { UserPageResponse, UserResponse, UserSearchPageResponse } from './openapi/schemas';
+import { TotpEnrollmentResponse, UserPageResponse, UserResponse, UserSearchPageResponse } from './openapi/schemas';
 import { Authenticated, CurrentSession, SuperUserOnly } from './session.guard';
 import { TesseraController } from './tessera-controller';
 import { UuidPipe } from './validation.pipe';
@@ -14,7 +17,10 @@ import { UuidPipe } from './validation.pipe';
 @TesseraController('users')
 @ApiGroup('users')
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly totp: TotpService,
+  ) {}
 
   @Post()
   @ApiCall({ summary: 'Create a user', status: 201, response: UserResponse, auth: 'super-user', hasBody: true, errors: ['user_exists'] })
@@ -59,6 +65,24 @@ export class UsersController {
   async changePassword(@CurrentSession() current: CurrentSession, @Body() body: ChangePasswordDto, @Req() request: HttpRequest) {
     const { session, user } = current;
     await this.users.changePassword(user.id, session.id, body.oldPassword, body.newPassword, auditContext(current, request));
+  }
+
+  // --- user lifecycle (issue 9): the caller's own TOTP ---
+
+  @Put('me/totp')
+  @ApiCall({ summary: 'Turn TOTP on for the caller: the given base32 key, or a generated one, answered once', response: TotpEnrollmentResponse, auth: 'session', hasBody: true })
+  @Authenticated()
+  @Header('Cache-Control', 'no-store')
+  enableMyTotp(@CurrentSession() current: CurrentSession, @Body() body: EnableTotpDto, @Req() request: HttpRequest) {
+    return this.totp.enable(current.user.id, body.key, auditContext(current, request));
+  }
+
+  @Delete('me/totp')
+  @ApiCall({ summary: 'Turn TOTP off for the caller', status: 204, auth: 'session' })
+  @HttpCode(204)
+  @Authenticated()
+  async disableMyTotp(@CurrentSession() current: CurrentSession, @Req() request: HttpRequest) {
+    await this.totp.disable(current.user.id, auditContext(current, request));
   }
 
   @Get(':id')
@@ -108,6 +132,32 @@ export class UsersController {
   reject(@CurrentSession() current: CurrentSession, @Param('id', UuidPipe) id: string, @Req() request: HttpRequest) {
     if (id === current.user.id) throw Errors.forbidden('a super-user cannot reject their own account');
     return this.users.setApproval(id, 'rejected', auditContext(current, request));
+  }
+
+  // --- user lifecycle (issue 9): a super-user sets another user's TOTP and password ---
+
+  @Put(':id/totp')
+  @ApiCall({ summary: "Turn a user's TOTP on: the given base32 key, or a generated one, answered once", response: TotpEnrollmentResponse, auth: 'super-user', hasBody: true, errors: ['user_not_found'] })
+  @SuperUserOnly()
+  @Header('Cache-Control', 'no-store')
+  enableTotp(@CurrentSession() current: CurrentSession, @Param('id', UuidPipe) id: string, @Body() body: EnableTotpDto, @Req() request: HttpRequest) {
+    return this.totp.enable(id, body.key, auditContext(current, request));
+  }
+
+  @Delete(':id/totp')
+  @ApiCall({ summary: "Turn a user's TOTP off", status: 204, auth: 'super-user', errors: ['user_not_found'] })
+  @HttpCode(204)
+  @SuperUserOnly()
+  async disableTotp(@CurrentSession() current: CurrentSession, @Param('id', UuidPipe) id: string, @Req() request: HttpRequest) {
+    await this.totp.disable(id, auditContext(current, request));
+  }
+
+  @Put(':id/password')
+  @ApiCall({ summary: "Set a user's password, optionally expiring and to be changed at next login; all their sessions end", status: 204, auth: 'super-user', hasBody: true, errors: ['user_not_found'] })
+  @HttpCode(204)
+  @SuperUserOnly()
+  async setPassword(@CurrentSession() current: CurrentSession, @Param('id', UuidPipe) id: string, @Body() body: AdminSetPasswordDto, @Req() request: HttpRequest) {
+    await this.users.adminSetPassword(id, body.password, { expiresInDays: body.expiresInDays, mustChange: body.mustChange }, auditContext(current, request));
   }
 
   @Delete(':id/lock')

@@ -4,7 +4,7 @@ import { PasswordHasher } from '../crypto/password-hasher.service';
 import { Db } from '../database/db';
 
 /** Kinds of rows the sweeper deletes, as the `kind` label of `tessera_sweeper_deleted_rows_total`. */
-export type SweptKind = 'sessions' | 'session_attributes' | 'user_attributes' | 'login_counters' | 'audit_events' | 'signups';
+export type SweptKind = 'sessions' | 'session_attributes' | 'user_attributes' | 'login_counters' | 'audit_events' | 'signups' | 'password_resets';
 
 /**
  * Tessera's Prometheus metrics, in a registry of its own: a host application's metrics (the global

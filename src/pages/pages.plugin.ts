@@ -133,7 +133,7 @@ export const tesseraPagesPlugin: FastifyPluginAsync<TesseraPagesOptions> = async
 
   fastify.post('/login', { preHandler: protect }, async (request: Request, reply) => {
     const form = (request.body ?? {}) as Form;
-    const { username = '', password = '', currentApp = '' } = form;
+    const { username = '', password = '', currentApp = '', totpCode = '' } = form;
     const next = safeNext(form.next, config.allowedOrigins);
     const view: LoginView = { csrfToken: csrfToken(reply), apps: config.apps, next, username, currentApp, fieldErrors: {} };
     const errors = view.fieldErrors!;
@@ -144,13 +144,16 @@ export const tesseraPagesPlugin: FastifyPluginAsync<TesseraPagesOptions> = async
     if (!config.apps.includes(currentApp)) errors.currentApp = 'Choose one of the applications in the list.';
     if (Object.keys(errors).length) return page(reply, 400, loginPage(view));
     try {
-      const { ust, session } = await auth.login({ username, password, currentApp }, clientInfo(request));
+      const { ust, session } = await auth.login({ username, password, currentApp, totpCode: typeof totpCode === 'string' ? totpCode.trim().slice(0, 16) : undefined }, clientInfo(request));
       setSessionCookie(reply as CookieReply, config, ust, session.absoluteExpiresAt);
       return reply.redirect(next, 303);
     } catch (error) {
       if (!(error instanceof TesseraError)) throw error;
       // One message for unknown user, wrong password or locked user (as the API answers).
       if (error.code === 'invalid_credentials') return page(reply, 401, loginPage({ ...view, formError: 'The username or password is not right.' }));
+      if (error.code === 'totp_required') {
+        return page(reply, 401, loginPage({ ...view, formError: 'Enter the one-time code from your authenticator app.' }));
+      }
       if (error.code === 'password_change_required') {
         return page(reply, 403, loginPage({ ...view, formError: 'Your password has expired or must be changed before you can sign in.' }));
       }

@@ -59,6 +59,8 @@ ${csrfField(view.csrfToken)}
 ${view.formError && html`<p class="alert" role="alert" id="form-error">${view.formError}</p>`}
 ${field('username', 'Username', view, firstInvalid === 'username' || firstInvalid === '')}
 ${field('password', 'Password', view, firstInvalid === 'password')}
+<label for="totpCode">One-time code (if your account uses an authenticator app)</label>
+<input id="totpCode" name="totpCode" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="16" value="">
 <label for="currentApp">Application</label>
 <select id="currentApp" name="currentApp"${appError ? html` aria-invalid="true" aria-describedby="currentApp-error"` : ''}${firstInvalid === 'currentApp' ? html` autofocus` : ''}>
 ${view.apps.map((app) => html`<option value="${app}"${app === selected ? html` selected` : ''}>${app}</option>`)}

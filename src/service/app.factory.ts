@@ -17,6 +17,7 @@ import {
   TesseraExceptionFilter,
   TesseraMetrics,
   TesseraModule,
+  TesseraModuleExtras,
   tesseraOptions,
   TesseraValidationPipe,
 } from '../index';
@@ -30,6 +31,8 @@ export interface CreateAppOptions {
   imports?: Array<Type<unknown> | DynamicModule>;
   /** Observe every response in `tessera_http_request_duration_seconds` (default on; off only to measure its cost). */
   requestMetrics?: boolean;
+  /** Delivers password reset tokens (TesseraModuleExtras.passwordResetNotifier). */
+  passwordResetNotifier?: TesseraModuleExtras['passwordResetNotifier'];
 }
 
 /**
@@ -73,7 +76,7 @@ export async function createApp(config: ServiceConfig, options: CreateAppOptions
   registerJsonBodies(adapter.getInstance(), config.bodyLimitBytes);
   const root: DynamicModule = {
     module: class TesseraService {},
-    imports: [TesseraModule.forRoot({ ...tesseraOptions(config), routes: true }), ...(options.imports ?? [])],
+    imports: [TesseraModule.forRoot({ ...tesseraOptions(config), routes: true, passwordResetNotifier: options.passwordResetNotifier }), ...(options.imports ?? [])],
   };
   const app = await NestFactory.create<NestFastifyApplication>(root, adapter, {
     logger,

@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { INestApplicationContext } from '@nestjs/common';
+import { INestApplicationContext, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
   ConfigError,
   KeyRotationService,
+  PasswordResetService,
   ServiceConfig,
   SweeperService,
   tesseraOptions,
   TesseraError,
   TesseraModule,
+  TotpService,
   UsersService,
 } from '../index';
 import { openServiceDatabase } from './service-database';
@@ -18,7 +20,12 @@ const USAGE = `usage: npm run cli -- <command>   (or, where Tessera is installed
   migrate                       apply pending database migrations
   create-super-user <username>  create a super-user (password from SSO_PASSWORD or standard input)
   purge                         delete expired sessions and attributes now
-  rotate-keys [batch-size]      re-seal encrypted attributes with the newest key of ENCRYPTION_KEYS`;
+  rotate-keys [batch-size]      re-seal encrypted attributes and TOTP secrets with the newest key of ENCRYPTION_KEYS
+  password-reset-token <username>
+                                print a fresh password reset token for the user (only the token, on stdout)
+  totp-reset <username> [--key <base32>]
+                                set the user's TOTP key, or generate one and print it (key, then otpauth URI)
+exit status: 0 done, 1 failed (no such user, ...), 2 usage error`;
 
 function out(line: string) {
   process.stdout.write(`${line}\n`);
@@ -36,9 +43,66 @@ async function readPassword(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-async function withContext<T>(config: ServiceConfig, work: (ctx: INestApplicationContext) => Promise<T>): Promise<T> {
+/** Progress for commands whose stdout carries only a secret (a token, a key): it goes to stderr. */
+function say(line: string) {
+  process.stderr.write(`${line}\n`);
+}
+
+// --- user lifecycle (issue 9): password-reset-token, totp-reset ---
+
+type LifecycleCommand = { command: 'password-reset-token'; username: string } | { command: 'totp-reset'; username: string; key?: string };
+
+/** The parsed arguments of a lifecycle command, a usage problem as text, or undefined for other commands. */
+function lifecycleArgs(command: string, args: string[]): LifecycleCommand | string | undefined {
+  if (command !== 'password-reset-token' && command !== 'totp-reset') return undefined;
+  const [username, ...rest] = args;
+  if (!username || username.startsWith('--')) return `${command} needs a username`;
+  if (command === 'password-reset-token') return rest.length ? `password-reset-token takes only a username` : { command, username };
+  if (rest.length === 0) return { command, username };
+  if (rest.length === 2 && rest[0] === '--key' && rest[1]) return { command, username, key: rest[1] };
+  return 'totp-reset takes a username and optionally --key <base32>';
+}
+
+async function runLifecycle(ctx: INestApplicationContext, run: LifecycleCommand): Promise<number> {
+  if (run.command === 'password-reset-token') {
+    const issued = await ctx.get(PasswordResetService).issueToken(run.username);
+    if (!issued) {
+      say(`no user ${run.username}`);
+      return 1;
+    }
+    out(issued.token);
+    say(`password reset token for user ${issued.userId}, valid until ${issued.expiresAt.toISOString()}`);
+    return 0;
+  }
+  const user = await ctx.get(UsersService).findForLogin(run.username);
+  if (!user) {
+    say(`no user ${run.username}`);
+    return 1;
+  }
+  try {
+    const enrollment = await ctx.get(TotpService).enable(user.id, run.key);
+    if (run.key === undefined) out(`${enrollment.key}\n${enrollment.uri}`);
+    say(`TOTP ${run.key === undefined ? 'key generated' : 'key set'} for user ${user.id}`);
+    return 0;
+  } catch (error) {
+    if (error instanceof TesseraError && error.code === 'validation_failed') {
+      say(error.message);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+/** Warnings and errors, all on stderr: stdout stays for what a command prints (a token or key). */
+const stderrLogger: LoggerService = {
+  log: () => undefined,
+  warn: (message: unknown) => say(`warning: ${String(message)}`),
+  error: (message: unknown) => say(`error: ${String(message)}`),
+};
+
+async function withContext<T>(config: ServiceConfig, work: (ctx: INestApplicationContext) => Promise<T>, quietStdout = false): Promise<T> {
   const ctx = await NestFactory.createApplicationContext(TesseraModule.forRoot({ ...tesseraOptions(config), sweepIntervalSeconds: 0 }), {
-    logger: ['error', 'warn'],
+    logger: quietStdout ? stderrLogger : ['error', 'warn'],
   });
   try {
     return await work(ctx);
@@ -53,11 +117,17 @@ async function main(argv: string[]): Promise<number> {
     out(USAGE);
     return command ? 0 : 2;
   }
-  if (!['migrate', 'create-super-user', 'purge', 'rotate-keys'].includes(command)) {
+  if (!['migrate', 'create-super-user', 'purge', 'rotate-keys', 'password-reset-token', 'totp-reset'].includes(command)) {
     out(`unknown command "${command}"\n${USAGE}`);
     return 2;
   }
-  const { config, embedded, applied } = await openServiceDatabase(out);
+  // Arguments are checked before the database opens: a usage error changes nothing.
+  const lifecycle = lifecycleArgs(command, args);
+  if (typeof lifecycle === 'string') {
+    out(`${lifecycle}\n${USAGE}`);
+    return 2;
+  }
+  const { config, embedded, applied } = await openServiceDatabase(lifecycle ? say : out);
   try {
     if (command === 'migrate') {
       out(applied.length ? `applied: ${applied.join(', ')}` : 'no pending migrations');
@@ -84,6 +154,7 @@ async function main(argv: string[]): Promise<number> {
         }
       });
     }
+    if (lifecycle) return await withContext(config, (ctx) => runLifecycle(ctx, lifecycle), true);
     if (command === 'rotate-keys') {
       const batchSize = args[0] === undefined ? 500 : Number(args[0]);
       if (!Number.isInteger(batchSize) || batchSize < 1) {

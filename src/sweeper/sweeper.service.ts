@@ -7,6 +7,7 @@ import { SweptKind, TesseraMetrics } from '../metrics/tessera-metrics';
 import { SignupService } from '../users/signup.service';
 import { AuditService } from '../audit/audit.service';
 import { LoginLimits } from '../auth/login-limits.service';
+import { PasswordResetService } from '../auth/password-reset.service';
 import { SessionsService } from '../sessions/sessions.service';
 
 // The advisory lock whose holder sweeps (the migration lock is 7_215_301).
@@ -33,6 +34,7 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
     private readonly loginLimits: LoginLimits,
     private readonly audit: AuditService,
     private readonly signups: SignupService,
+    private readonly passwordResets: PasswordResetService,
     @Inject(TESSERA_CONFIG) private readonly config: TesseraConfig,
   ) {
     this.leader = new AdvisoryLeader(config.directDatabaseUrl, SWEEPER_LOCK);
@@ -94,6 +96,7 @@ export class SweeperService implements OnApplicationBootstrap, BeforeApplication
       ['login counters', 'login_counters', (limit) => this.loginLimits.sweepExpired(limit)],
       ['audit events', 'audit_events', (limit) => this.audit.purgeExpired(limit)],
       ['sign-ups', 'signups', (limit) => this.signups.sweepExpired(limit)],
+      ['password reset tokens', 'password_resets', (limit) => this.passwordResets.sweepExpired(limit)],
     ];
   }
 }

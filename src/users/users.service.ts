@@ -75,6 +75,14 @@ const SQL = {
       WHERE id = $1 RETURNING id),
     ended AS (DELETE FROM sso_session s USING u WHERE s.user_id = u.id AND s.id IS DISTINCT FROM $3::uuid)
     SELECT id FROM u`,
+  // A super-user's new password for someone else: every session of the user ends.
+  adminSetPassword: `
+    WITH u AS (
+      UPDATE sso_user SET password_hash = $2, password_last_set = now(), password_must_change = $3,
+                          password_expires_at = now() + make_interval(days => $4::int), updated_at = now()
+      WHERE id = $1 RETURNING id),
+    ended AS (DELETE FROM sso_session s USING u WHERE s.user_id = u.id)
+    SELECT id FROM u`,
 };
 
 /** Users: accounts, profiles, passwords and locks. Every method is one statement. */
@@ -248,6 +256,31 @@ export class UsersService {
   }
 
   // ---- end of sign-up, approval and search ----
+  // --- user lifecycle (issue 9): passwords a super-user sets ---
+
+  /**
+   * Sets the password of a user as a super-user, optionally expiring in `expiresInDays` and to be
+   * changed at the next login; every session of the user ends.
+   */
+  async adminSetPassword(
+    userId: string,
+    password: string,
+    options: { expiresInDays?: number; mustChange?: boolean } = {},
+    context: AuditContext = {},
+  ): Promise<void> {
+    this.checkPasswordPolicy(password);
+    const passwordHash = await this.hasher.hash(password);
+    const rows = await this.db.query('user_admin_set_password', SQL.adminSetPassword, [
+      userId, passwordHash, options.mustChange ?? false, options.expiresInDays ?? null,
+    ]);
+    if (rows.length === 0) throw Errors.userNotFound();
+    await this.audit.record({ type: 'password_changed', userId }, context);
+  }
+
+  /** Throws validation_failed for a password the policy refuses, before any work that would spend something. */
+  checkNewPassword(password: string): void {
+    this.checkPasswordPolicy(password);
+  }
 
   private checkPasswordPolicy(password: string) {
     checkText({ password });

@@ -56,6 +56,7 @@ function testPlatform(): 'fastify' | 'express' {
 export async function startTestApp(
   overrides: Record<string, string> = {},
   imports: CreateAppOptions['imports'] = [],
+  appOptions: Pick<CreateAppOptions, 'passwordResetNotifier'> = {},
 ): Promise<TestApp> {
   const config = testConfig(overrides);
   if (testPlatform() === 'express') {
@@ -71,7 +72,7 @@ export async function startTestApp(
       done();
     },
   });
-  const app = await createApp(config, { logDestination: sink, imports });
+  const app = await createApp(config, { logDestination: sink, imports, ...appOptions });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const pg = new Pool({ connectionString: config.databaseUrl, max: 2 });

@@ -13,6 +13,9 @@ export class LoginDto implements LoginInput {
   /** Sets a new password during login; required when the password expired or must be changed. */
   @ApiPropertyOptional({ minLength: 1, maxLength: 1024 })
   @NotNullWhenGiven() @IsString() @MinLength(1) @MaxLength(1024) newPassword?: string;
+  /** Required when the user has TOTP on; ignored when it is off. */
+  @ApiPropertyOptional({ maxLength: 16, description: 'the current TOTP code; required when the user has TOTP on, ignored otherwise' })
+  @NotNullWhenGiven() @IsString() @MaxLength(16) totpCode?: string;
   /** Answer with the session cookie (docs/browser.md); the body then leaves the UST out. */
   @ApiPropertyOptional({ description: 'answer with the session cookie (cookie mode); the body then leaves the UST out' })
   @IsOptional() @IsBoolean() cookie?: boolean;

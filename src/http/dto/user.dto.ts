@@ -78,3 +78,19 @@ export class ListUsersQuery {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100 })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100) pageSize?: number;
 }
+
+// --- user lifecycle: TOTP and passwords set by a super-user (issue 9) ---
+
+export class EnableTotpDto {
+  @ApiPropertyOptional({ maxLength: 256, description: 'A base32 key (A-Z, 2-7; at least 26 characters). Without it, one is generated.' })
+  @NotNullWhenGiven() @IsString() @MaxLength(256) key?: string;
+}
+
+export class AdminSetPasswordDto {
+  @ApiProperty({ minLength: 1, maxLength: PASSWORD_MAX, description: 'At least PASSWORD_MIN_LENGTH characters.' })
+  @IsString() @MinLength(1) @MaxLength(PASSWORD_MAX) password: string;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 36500, description: 'The password expires this many days from now; without it, never.' })
+  @NotNullWhenGiven() @IsInt() @Min(1) @Max(36500) expiresInDays?: number;
+  @ApiPropertyOptional({ description: 'The user must set a new password at their next login.' })
+  @NotNullWhenGiven() @IsBoolean() mustChange?: boolean;
+}

@@ -10,7 +10,7 @@ export interface ApiCallOptions {
   summary: string;
   description?: string;
   /** Success status; default 200; `none` for a route that only ever answers with an error. */
-  status?: 200 | 201 | 204 | 'none';
+  status?: 200 | 201 | 202 | 204 | 'none';
   /** Success body; none for 204 and HEAD. */
   response?: Type<unknown>;
   /** A body parsed by hand (attributes); DTO bodies are described by their class. */

@@ -114,6 +114,20 @@ export class UserResponse implements JsonOf<UserView> {
 }
 sameKeys<UserResponse, UserView>(true);
 
+export class TotpEnrollmentResponse {
+  @ApiProperty({ description: 'The base32 key, answered this once only.' }) key: string;
+  @ApiProperty({ description: 'otpauth:// URI of the key, for an authenticator app (QR code).' }) uri: string;
+}
+
+export class PasswordResetRequestedResponse {
+  @ApiProperty({ enum: ['requested'], description: 'The same answer whether or not the user exists.' }) status: 'requested';
+}
+
+export class PasswordResetAccessResponse {
+  @ApiProperty({ description: 'Sets the password together with the token; valid for at most 10 minutes.' }) resetKey: string;
+  @ApiProperty(dateTime) expiresAt: string;
+}
+
 export class UserPageResponse implements JsonOf<UserPage> {
   @ApiProperty({ type: [UserResponse] }) users: UserResponse[];
   @ApiProperty({ type: 'integer' }) page: number;
