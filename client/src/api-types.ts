@@ -57,6 +57,11 @@ export interface ChangePasswordDto {
   newPassword: string;
 }
 
+export interface ConfirmSignUpDto {
+  /** The confirmToken of the sign-up answer. */
+  token: string;
+}
+
 export interface CreateAttrBody {
   /** Whole seconds from now; null: no own expiry. */
   expiration?: number | null;
@@ -89,7 +94,7 @@ export interface EnableTotpDto {
 }
 
 /** Stable; clients match on it. */
-export type ErrorCode = "bad_request" | "validation_failed" | "invalid_json" | "unknown_batch_op" | "not_found" | "request_timeout" | "method_not_allowed" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "headers_too_large" | "invalid_credentials" | "session_invalid" | "metrics_unauthorized" | "totp_required" | "forbidden" | "app_not_allowed" | "password_change_required" | "csrf_failed" | "password_reset_invalid" | "session_not_found" | "user_not_found" | "attr_not_found" | "user_exists" | "attr_exists" | "rate_limited" | "attr_decrypt_failed" | "database_unavailable" | "internal_error";
+export type ErrorCode = "bad_request" | "validation_failed" | "invalid_json" | "unknown_batch_op" | "not_found" | "request_timeout" | "method_not_allowed" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "headers_too_large" | "invalid_credentials" | "session_invalid" | "metrics_unauthorized" | "totp_required" | "forbidden" | "app_not_allowed" | "password_change_required" | "csrf_failed" | "signup_not_allowed" | "signup_not_confirmed" | "not_approved" | "password_reset_invalid" | "session_not_found" | "user_not_found" | "attr_not_found" | "signup_token_invalid" | "linked_auth_not_found" | "user_exists" | "attr_exists" | "signup_confirmed" | "linked_auth_exists" | "signup_token_expired" | "rate_limited" | "attr_decrypt_failed" | "database_unavailable" | "internal_error";
 
 export interface ErrorResponse {
   /** The HTTP status. */
@@ -118,6 +123,25 @@ export interface ExpiryBatchItem {
 
 /** Any JSON value (null, 0, "" and false included). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export interface LinkAuthDto {
+  authType: "basic_auth" | "jwt";
+  authUsername: string;
+  /** Default true. */
+  isActive?: boolean;
+}
+
+export interface LinkedAuthListResponse {
+  linked: LinkedAuthResponse[];
+}
+
+export interface LinkedAuthResponse {
+  userId: string;
+  authType: "basic_auth" | "jwt";
+  authUsername: string;
+  isActive: boolean;
+  createdAt: string;
+}
 
 export interface ListedSessionResponse {
   id: string;
@@ -219,11 +243,32 @@ export interface SetAttrBody {
   value: JsonValue;
 }
 
+export interface SignUpDto {
+  username: string;
+  /** At least PASSWORD_MIN_LENGTH characters. */
+  password: string;
+  email?: string | null;
+  displayName?: string | null;
+  /** The app signing up from; one of SIGNUP_APPS. */
+  app: string;
+}
+
+export interface SignUpResponse {
+  /** Send it back with PATCH /auth/signup; only its hash is kept, this is the only copy. */
+  confirmToken: string;
+  expiresAt: string;
+}
+
 export interface TotpEnrollmentResponse {
   /** The base32 key, answered this once only. */
   key: string;
   /** otpauth:// URI of the key, for an authenticator app (QR code). */
   uri: string;
+}
+
+export interface UnlinkAuthDto {
+  authType: "basic_auth" | "jwt";
+  authUsername: string;
 }
 
 export interface UpdateAttrBody {
@@ -274,11 +319,26 @@ export interface UserResponse {
   isSuperUser: boolean;
   isLocked: boolean;
   approvalStatus: ApprovalStatus;
+  /** Who last set approvalStatus: a user id, or "auto". */
+  approvalStatusModBy: string | null;
+  approvalStatusModTime: string | null;
+  /** before_confirmation: a sign-up not yet confirmed. */
+  signUpStatus: "before_confirmation" | "final";
   passwordLastSet: string;
   passwordExpiresAt: string | null;
   passwordMustChange: boolean;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface UserSearchPageResponse {
+  users: UserResponse[];
+  page: number;
+  pageSize: number;
+  total: number;
+  numPages: number;
+  hasNextPage: boolean;
+  hasPrevPage: boolean;
 }
 
 export interface VerifyDto {
@@ -338,7 +398,7 @@ export interface Operations {
     body: LoginDto;
     response: LoginResponse;
     status: 201;
-    errors: 'validation_failed' | 'invalid_json' | 'invalid_credentials' | 'totp_required' | 'app_not_allowed' | 'password_change_required' | 'payload_too_large' | 'unsupported_media_type' | 'rate_limited' | 'internal_error' | 'database_unavailable';
+    errors: 'validation_failed' | 'invalid_json' | 'invalid_credentials' | 'totp_required' | 'app_not_allowed' | 'password_change_required' | 'signup_not_confirmed' | 'not_approved' | 'payload_too_large' | 'unsupported_media_type' | 'rate_limited' | 'internal_error' | 'database_unavailable';
   };
   auth_logout: {
     method: 'POST';
@@ -379,6 +439,46 @@ export interface Operations {
     response: void;
     status: 200;
     errors: never;
+  };
+  linkedAuth_add: {
+    method: 'POST';
+    path: '/users/{id}/linked';
+    params: { id: string };
+    query: {};
+    body: LinkAuthDto;
+    response: LinkedAuthResponse;
+    status: 201;
+    errors: 'validation_failed' | 'invalid_json' | 'session_invalid' | 'app_not_allowed' | 'forbidden' | 'user_not_found' | 'linked_auth_exists' | 'payload_too_large' | 'unsupported_media_type' | 'internal_error' | 'database_unavailable';
+  };
+  linkedAuth_list: {
+    method: 'GET';
+    path: '/users/{id}/linked';
+    params: { id: string };
+    query: {};
+    body: undefined;
+    response: LinkedAuthListResponse;
+    status: 200;
+    errors: 'validation_failed' | 'session_invalid' | 'app_not_allowed' | 'forbidden' | 'user_not_found' | 'internal_error' | 'database_unavailable';
+  };
+  linkedAuth_listMine: {
+    method: 'GET';
+    path: '/users/me/linked';
+    params: {};
+    query: {};
+    body: undefined;
+    response: LinkedAuthListResponse;
+    status: 200;
+    errors: 'validation_failed' | 'session_invalid' | 'app_not_allowed' | 'internal_error' | 'database_unavailable';
+  };
+  linkedAuth_remove: {
+    method: 'DELETE';
+    path: '/users/{id}/linked';
+    params: { id: string };
+    query: {};
+    body: UnlinkAuthDto;
+    response: void;
+    status: 204;
+    errors: 'validation_failed' | 'invalid_json' | 'session_invalid' | 'app_not_allowed' | 'forbidden' | 'user_not_found' | 'linked_auth_not_found' | 'payload_too_large' | 'unsupported_media_type' | 'internal_error' | 'database_unavailable';
   };
   metrics_scrape: {
     method: 'GET';
@@ -600,6 +700,26 @@ export interface Operations {
     status: 200;
     errors: 'validation_failed' | 'invalid_json' | 'session_invalid' | 'app_not_allowed' | 'forbidden' | 'payload_too_large' | 'unsupported_media_type' | 'internal_error' | 'database_unavailable';
   };
+  signup_confirm: {
+    method: 'PATCH';
+    path: '/auth/signup';
+    params: {};
+    query: {};
+    body: ConfirmSignUpDto;
+    response: UserResponse;
+    status: 200;
+    errors: 'validation_failed' | 'invalid_json' | 'signup_token_invalid' | 'signup_confirmed' | 'signup_token_expired' | 'payload_too_large' | 'unsupported_media_type' | 'internal_error' | 'database_unavailable';
+  };
+  signup_signUp: {
+    method: 'POST';
+    path: '/auth/signup';
+    params: {};
+    query: {};
+    body: SignUpDto;
+    response: SignUpResponse;
+    status: 201;
+    errors: 'validation_failed' | 'invalid_json' | 'signup_not_allowed' | 'app_not_allowed' | 'user_exists' | 'payload_too_large' | 'unsupported_media_type' | 'rate_limited' | 'internal_error' | 'database_unavailable';
+  };
   userAttr_create: {
     method: 'POST';
     path: '/users/{id}/attrs';
@@ -750,6 +870,16 @@ export interface Operations {
     status: 200;
     errors: 'validation_failed' | 'invalid_json' | 'session_invalid' | 'forbidden' | 'app_not_allowed' | 'session_not_found' | 'user_not_found' | 'attr_not_found' | 'payload_too_large' | 'unsupported_media_type' | 'internal_error' | 'database_unavailable';
   };
+  users_approve: {
+    method: 'POST';
+    path: '/users/{id}/approve';
+    params: { id: string };
+    query: {};
+    body: undefined;
+    response: UserResponse;
+    status: 200;
+    errors: 'validation_failed' | 'session_invalid' | 'app_not_allowed' | 'forbidden' | 'user_not_found' | 'internal_error' | 'database_unavailable';
+  };
   users_changePassword: {
     method: 'PUT';
     path: '/users/me/password';
@@ -860,6 +990,26 @@ export interface Operations {
     status: 200;
     errors: 'validation_failed' | 'session_invalid' | 'app_not_allowed' | 'internal_error' | 'database_unavailable';
   };
+  users_reject: {
+    method: 'POST';
+    path: '/users/{id}/reject';
+    params: { id: string };
+    query: {};
+    body: undefined;
+    response: UserResponse;
+    status: 200;
+    errors: 'validation_failed' | 'session_invalid' | 'app_not_allowed' | 'forbidden' | 'user_not_found' | 'internal_error' | 'database_unavailable';
+  };
+  users_search: {
+    method: 'GET';
+    path: '/users/search';
+    params: {};
+    query: { username?: string; displayName?: string; email?: string; exact?: boolean; approvalStatus?: "approved" | "pending" | "rejected"; isLocked?: boolean; signUpStatus?: "before_confirmation" | "final"; page?: number; pageSize?: number };
+    body: undefined;
+    response: UserSearchPageResponse;
+    status: 200;
+    errors: 'validation_failed' | 'session_invalid' | 'app_not_allowed' | 'forbidden' | 'internal_error' | 'database_unavailable';
+  };
   users_setPassword: {
     method: 'PUT';
     path: '/users/{id}/password';
@@ -912,6 +1062,10 @@ export const OPERATIONS = {
   auth_requestPasswordReset: { method: 'POST', path: '/auth/password-reset' },
   health_live: { method: 'GET', path: '/health/live' },
   health_ready: { method: 'GET', path: '/health/ready' },
+  linkedAuth_add: { method: 'POST', path: '/users/{id}/linked' },
+  linkedAuth_list: { method: 'GET', path: '/users/{id}/linked' },
+  linkedAuth_listMine: { method: 'GET', path: '/users/me/linked' },
+  linkedAuth_remove: { method: 'DELETE', path: '/users/{id}/linked' },
   metrics_scrape: { method: 'GET', path: '/metrics' },
   sessionAttr_create: { method: 'POST', path: '/sessions/{id}/attrs' },
   sessionAttr_createMany: { method: 'POST', path: '/sessions/{id}/attrs/batch/create' },
@@ -934,6 +1088,8 @@ export const OPERATIONS = {
   sessions_revoke: { method: 'DELETE', path: '/sessions/{id}' },
   sessions_revokeAll: { method: 'DELETE', path: '/sessions' },
   sessions_verify: { method: 'POST', path: '/sessions/verify' },
+  signup_confirm: { method: 'PATCH', path: '/auth/signup' },
+  signup_signUp: { method: 'POST', path: '/auth/signup' },
   userAttr_create: { method: 'POST', path: '/users/{id}/attrs' },
   userAttr_createMany: { method: 'POST', path: '/users/{id}/attrs/batch/create' },
   userAttr_delete: { method: 'DELETE', path: '/users/{id}/attrs/{name}' },
@@ -949,6 +1105,7 @@ export const OPERATIONS = {
   userAttr_unknownBatchOp: { method: 'POST', path: '/users/{id}/attrs/batch/{op}' },
   userAttr_update: { method: 'PATCH', path: '/users/{id}/attrs/{name}' },
   userAttr_updateMany: { method: 'POST', path: '/users/{id}/attrs/batch/update' },
+  users_approve: { method: 'POST', path: '/users/{id}/approve' },
   users_changePassword: { method: 'PUT', path: '/users/me/password' },
   users_create: { method: 'POST', path: '/users' },
   users_delete: { method: 'DELETE', path: '/users/{id}' },
@@ -960,6 +1117,8 @@ export const OPERATIONS = {
   users_list: { method: 'GET', path: '/users' },
   users_lock: { method: 'POST', path: '/users/{id}/lock' },
   users_me: { method: 'GET', path: '/users/me' },
+  users_reject: { method: 'POST', path: '/users/{id}/reject' },
+  users_search: { method: 'GET', path: '/users/search' },
   users_setPassword: { method: 'PUT', path: '/users/{id}/password' },
   users_unlock: { method: 'DELETE', path: '/users/{id}/lock' },
   users_update: { method: 'PATCH', path: '/users/{id}' },

@@ -116,8 +116,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
       if (raw !== undefined) options[key] = raw.split(',').map((a) => a.trim()).filter(Boolean);
     } else if (key === 'encryptionKeys' || key === 'dataDir' || key === 'directDatabaseUrl' || key === 'loginCookie' || key === 'metricsToken') {
       (options as Record<string, unknown>)[key] = str(name);
-    } else if (key === 'attrEncryptDefault' || key === 'migrationsRun' || key === 'preparedStatements' || key === 'cookieSecure' || key === 'loginLimits' || key === 'signupApprovalRequired') {
-    } else if (key === 'attrEncryptDefault' || key === 'migrationsRun' || key === 'preparedStatements' || key === 'cookieSecure' || key === 'loginLimits' || key === 'totpReplayProtection') {
+    } else if (key === 'attrEncryptDefault' || key === 'migrationsRun' || key === 'preparedStatements' || key === 'cookieSecure' || key === 'loginLimits' || key === 'signupApprovalRequired' || key === 'totpReplayProtection') {
       (options as Record<string, unknown>)[key] = bool(name);
     } else {
       (options as Record<string, unknown>)[key] = int(name);
