@@ -143,6 +143,12 @@ describe('validation', () => {
       expect(res.status).toBeLessThan(500);
       expect(res.text).not.toContain(secret);
     }
+    // An attribute body's unknown key is not quoted either unless it is plainly a field name.
+    const odd = await t.http().put('/sessions/current/attrs/x').set('Authorization', f.me.auth).send({ value: 1, [`${secret} and more`]: 1 });
+    expect({ status: odd.status, code: odd.body.code }).toEqual({ status: 400, code: 'validation_failed' });
+    expect(odd.text).not.toContain(secret);
+    const plain = await t.http().put('/sessions/current/attrs/x').set('Authorization', f.me.auth).send({ value: 1, valeu: 1 });
+    expect(plain.body.message).toBe('body: property "valeu" should not exist');
     const missing = await t.http().post('/auth/login').send({ username: f.me.user.username, currentApp: 'crm' });
     expect(missing.status).toBe(400);
     expect(missing.body.message).toBe('password is required');

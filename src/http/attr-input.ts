@@ -13,9 +13,15 @@ function object(body: unknown, what = 'request body'): Body {
   return body as Body;
 }
 
+// An unknown key is named only when it is plainly a field name: a key can hold anything a client
+// sent (a form-encoded body arrives as one key holding the whole body), and messages quote no body.
+const SAFE_FIELD = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
 function onlyKeys(body: Body, allowed: string[], what: string) {
   for (const key of Object.keys(body)) {
-    if (!allowed.includes(key)) throw Errors.validation(`${what}: property ${JSON.stringify(key.slice(0, 64))} should not exist`);
+    if (!allowed.includes(key)) {
+      throw Errors.validation(SAFE_FIELD.test(key) ? `${what}: property "${key}" should not exist` : `${what}: holds an unknown field`);
+    }
   }
 }
 
