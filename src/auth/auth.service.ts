@@ -79,7 +79,7 @@ export class AuthService {
         }
         // Only after the password: `totp_required` tells nothing to someone who does not know it.
         // A wrong code counts as a failed login, so the limits also bound guessing codes.
-        const totp = await this.totp.check(found.id, input.totpCode);
+        const totp = found.totpEnabled ? await this.totp.check(found.id, input.totpCode) : 'off';
         if (totp === 'missing') throw Errors.totpRequired();
         if (totp === 'wrong') {
           await this.limits.failed(keys);

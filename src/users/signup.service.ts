@@ -8,9 +8,8 @@ import { generateSessionToken, hashToken, isWellFormedToken } from '../crypto/to
 import { selectColumns } from '../database/columns';
 import { Db } from '../database/db';
 import { UserEntity, UserView } from './user.entity';
-import { checkText, UsersService } from './users.service';
+import { checkText, uniqueUsername, UsersService } from './users.service';
 
-const UNIQUE_VIOLATION = '23505';
 const VIEW = selectColumns(UserEntity, 'u', ['passwordHash']);
 
 export interface SignUpInput {
@@ -94,7 +93,7 @@ export class SignupService {
         userId, input.username, passwordHash, input.email ?? null, input.displayName ?? null,
         hashToken(confirmToken), input.app, this.config.signupTokenTtlSeconds,
       ])
-      .catch((error) => Promise.reject((error as { code?: string }).code === UNIQUE_VIOLATION ? Errors.userExists() : error));
+      .catch((error) => Promise.reject(uniqueUsername(error)));
     await this.audit.record({ type: 'signup', userId, actorId: userId, app: input.app }, context);
     return { userId, confirmToken, expiresAt: rows[0].expiresAt };
   }

@@ -44,7 +44,10 @@ const SQL = {
                                password_expires_at, password_must_change, approval_status_mod_by, approval_status_mod_time)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())
     RETURNING ${VIEW}`,
-  forLogin: `SELECT ${selectColumns(UserEntity, 'u')} FROM sso_user u WHERE lower(u.username) = lower($1)`,
+  // Whether TOTP is on comes with the user, so a login without TOTP takes no second lookup.
+  forLogin: `
+    SELECT ${selectColumns(UserEntity, 'u')}, EXISTS (SELECT 1 FROM sso_user_totp t WHERE t.user_id = u.id) AS "totpEnabled"
+    FROM sso_user u WHERE lower(u.username) = lower($1)`,
   get: `SELECT ${VIEW} FROM sso_user u WHERE u.id = $1`,
   passwordHash: `SELECT u.password_hash AS "passwordHash" FROM sso_user u WHERE u.id = $1`,
   page: `
@@ -118,9 +121,9 @@ export class UsersService {
     return rows[0];
   }
 
-  /** The user of `username`, compared case-insensitively, with its password hash (login only). */
-  async findForLogin(username: string): Promise<UserEntity | null> {
-    return (await this.db.query<UserEntity>('user_for_login', SQL.forLogin, [username]))[0] ?? null;
+  /** The user of `username`, compared case-insensitively, with its password hash and whether TOTP is on (login only). */
+  async findForLogin(username: string): Promise<(UserEntity & { totpEnabled: boolean }) | null> {
+    return (await this.db.query<UserEntity & { totpEnabled: boolean }>('user_for_login', SQL.forLogin, [username]))[0] ?? null;
   }
 
   async get(id: string): Promise<UserView> {
@@ -304,6 +307,7 @@ export function checkText(fields: Record<string, unknown>): void {
   }
 }
 
-function uniqueUsername(error: unknown): unknown {
+/** A unique violation on insert or rename is the username being taken; anything else passes through. */
+export function uniqueUsername(error: unknown): unknown {
   return (error as { code?: string }).code === UNIQUE_VIOLATION ? Errors.userExists() : error;
 }
