@@ -1,4 +1,4 @@
-import { AccessMode, AttrOp, buildAttrStatement, OwnerKind } from './attr-sql';
+import { AccessMode, AttrOp, BATCH_ONLY_OPS, buildAttrStatement, OwnerKind } from './attr-sql';
 
 /**
  * Every statement attr-sql.ts builds, pinned as its SQL text: a change to any statement that runs
@@ -6,13 +6,13 @@ import { AccessMode, AttrOp, buildAttrStatement, OwnerKind } from './attr-sql';
  */
 const KINDS: OwnerKind[] = ['session', 'user'];
 const MODES: AccessMode[] = ['direct', 'caller'];
-const OPS: AttrOp[] = ['create', 'set', 'update', 'read', 'probe', 'list', 'delete'];
+const OPS: AttrOp[] = ['create', 'set', 'update', 'updateEach', 'read', 'probe', 'list', 'delete', 'deleteEach'];
 
 describe('attribute statements', () => {
   for (const kind of KINDS) {
     for (const mode of MODES) {
       for (const op of OPS) {
-        for (const single of op === 'list' ? [false] : [true, false]) {
+        for (const single of BATCH_ONLY_OPS.has(op) ? [false] : [true, false]) {
           it(`${kind} ${mode} ${op}${single ? ' (one item)' : ' (batch)'}`, () => {
             const { name, text } = buildAttrStatement(kind, mode, op, single);
             expect(`-- ${name}\n${text}`).toMatchSnapshot();
@@ -26,7 +26,7 @@ describe('attribute statements', () => {
     const names = new Set<string>();
     let count = 0;
     for (const kind of KINDS) for (const mode of MODES) for (const op of OPS) for (const single of [true, false]) {
-      if (op === 'list' && single) continue;
+      if (BATCH_ONLY_OPS.has(op) && single) continue;
       names.add(buildAttrStatement(kind, mode, op, single).name);
       count++;
     }

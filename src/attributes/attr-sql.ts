@@ -12,7 +12,14 @@ import { CALLER_CTE } from '../sessions/session-sql';
  */
 export type OwnerKind = 'session' | 'user';
 export type AccessMode = 'caller' | 'direct';
-export type AttrOp = 'create' | 'set' | 'update' | 'read' | 'probe' | 'list' | 'delete';
+export type AttrOp = 'create' | 'set' | 'update' | 'updateEach' | 'read' | 'probe' | 'list' | 'delete' | 'deleteEach';
+
+/**
+ * Operations that exist only as batches: `list` takes no items; `updateEach` and `deleteEach` are
+ * `update` and `delete` without the all-or-nothing check, for writes of several callers merged into
+ * one statement (attr-write-groups.ts), where each item succeeds or fails on its own.
+ */
+export const BATCH_ONLY_OPS: ReadonlySet<AttrOp> = new Set(['list', 'updateEach', 'deleteEach']);
 
 export const ATTR_TABLE: Record<OwnerKind, string> = { session: 'sso_session_attr', user: 'sso_user_attr' };
 
@@ -109,6 +116,7 @@ function operation(op: AttrOp, table: string, p: (n: number) => string, single: 
     case 'set':
       return write('');
     case 'update':
+    case 'updateEach':
       return {
         ctes: `${input(p, single, [
           ['name', 'text'], ['has_value', 'bool'], ['value', 'text'], ['sealed', 'bytea'], ['key_id', 'text'],
@@ -131,9 +139,10 @@ function operation(op: AttrOp, table: string, p: (n: number) => string, single: 
     RETURNING ${META_RETURNING}
   )`,
         result: 'w',
-        check: everyName('attr_not_found'),
+        check: op === 'update' ? everyName('attr_not_found') : undefined,
       };
     case 'delete':
+    case 'deleteEach':
       return {
         ctes: `${input(p, single, [['name', 'text']])},
   ${lockInOrder(table)},
@@ -143,7 +152,7 @@ function operation(op: AttrOp, table: string, p: (n: number) => string, single: 
     RETURNING ${META_RETURNING}, ${LIVE} AS live
   )`,
         result: '(SELECT * FROM w WHERE w.live)',
-        check: everyName('attr_not_found', 'count(*) FILTER (WHERE live)'),
+        check: op === 'delete' ? everyName('attr_not_found', 'count(*) FILTER (WHERE live)') : undefined,
       };
     case 'read':
     case 'probe':
@@ -166,7 +175,7 @@ function operation(op: AttrOp, table: string, p: (n: number) => string, single: 
 /** The statement of `op`; `single`: for exactly one item, its parameters scalars instead of arrays. */
 export function buildAttrStatement(kind: OwnerKind, mode: AccessMode, op: AttrOp, single = false): { name: string; text: string } {
   const base = OWNER_PARAMS[mode];
-  const { ctes, result, check } = operation(op, ATTR_TABLE[kind], (n) => `$${base + n}`, single && op !== 'list');
+  const { ctes, result, check } = operation(op, ATTR_TABLE[kind], (n) => `$${base + n}`, single && !BATCH_ONLY_OPS.has(op));
   const caller = mode === 'caller';
   const text = `WITH ${ownerCte(kind, mode)}${ctes ? `,\n  ${ctes}` : ''}
 SELECT ${caller ? 'c.id IS NOT NULL' : 'true'} AS authed, ${caller ? 'c.id' : 'NULL::uuid'} AS caller_session_id,
@@ -177,5 +186,5 @@ SELECT ${caller ? 'c.id IS NOT NULL' : 'true'} AS authed, ${caller ? 'c.id' : 'N
 FROM (SELECT 1) one
 ${caller ? 'LEFT JOIN caller c ON true\n' : ''}LEFT JOIN owner o ON true
 LEFT JOIN ${result} r ON true`;
-  return { name: `attr_${kind}_${mode}_${op}${single ? '_1' : ''}`, text };
+  return { name: `attr_${kind}_${mode}_${op}${single && !BATCH_ONLY_OPS.has(op) ? '_1' : ''}`, text };
 }

@@ -3,7 +3,8 @@ import { Errors, TesseraError } from '../common/tessera-error';
 import { TesseraConfig } from '../config/options';
 import { hashToken } from '../crypto/token';
 import { Db } from '../database/db';
-import { AttrOp, buildAttrStatement, OwnerKind } from './attr-sql';
+import { AttrOp, BATCH_ONLY_OPS, buildAttrStatement, OwnerKind } from './attr-sql';
+import { ownerNotFound } from './owner-access';
 
 /** One row of an attribute statement: the head columns (every row), then the attribute's, NULL when none. */
 export interface AttrRow {
@@ -33,6 +34,7 @@ export type StatementTarget = { mode: 'direct'; ownerId: string } | { mode: 'cal
 
 /** deadlock_detected, serialization_failure */
 const RETRYABLE = new Set(['40P01', '40001']);
+const FOREIGN_KEY_VIOLATION = '23503';
 
 /**
  * Runs attribute statements: builds each once per shape and keeps it, sends it as a named prepared
@@ -57,7 +59,7 @@ export class AttrStatements {
       target.mode === 'caller'
         ? [hashToken(target.ust), this.config.sessionIdleTimeoutSeconds, this.config.sessionTouchIntervalSeconds, target.ownerId]
         : [target.ownerId];
-    const single = params.length > 0 && params[0].length === 1;
+    const single = params.length > 0 && params[0].length === 1 && !BATCH_ONLY_OPS.has(op);
     const { name, text } = this.statement(target.mode, op, single);
     const values = [...prefix, ...(single ? params.map((p) => p[0]) : params)];
     for (let attempt = 1; ; attempt++) {
@@ -67,6 +69,9 @@ export class AttrStatements {
         // Batches touching overlapping rows in another order can deadlock; PostgreSQL aborts one of
         // them whole, so running it again is safe.
         if (attempt < 3 && RETRYABLE.has((error as DatabaseError)?.code ?? '')) continue;
+        // The owner was deleted between the statement's check and its insert (the insert waited for
+        // the owner's row): it is gone, as if the check had come later.
+        if ((error as DatabaseError)?.code === FOREIGN_KEY_VIOLATION) throw ownerNotFound(this.kind);
         throw batchFailure(error) ?? error;
       }
     }

@@ -6,8 +6,9 @@ import { Db } from '../database/db';
 import { AttrCodec } from './attr-codec';
 import { ATTR_TABLE, AttrOp, OwnerKind } from './attr-sql';
 import { AttrRow, AttrStatements } from './attr-statements';
+import { AttrWriteGroups, QueuedWrite } from './attr-write-groups';
 import type { Attr, AttrItem, AttrMeta, ExpiryItem, JsonValue, OwnerRef, UpdateItem, WriteOptions } from './attr.types';
-import { checkBatch, checkEncrypt, checkExpiration } from './attr-validation';
+import { checkBatch, checkEncrypt, checkExpiration, checkName } from './attr-validation';
 import { directAccess, isOwnerAccess, OwnerAccess } from './owner-access';
 
 /** A session or user by id (or an object with its id), or an access a transport built. */
@@ -18,6 +19,26 @@ const OPS = [
   'names', 'list', 'delete', 'deleteMany', 'setExpiry', 'setExpiryMany',
 ] as const;
 type OpName = (typeof OPS)[number];
+
+/** Single writes that concurrent callers of one owner may share a statement for (attr-write-groups.ts). */
+type MergeKind = 'set' | 'delete' | 'expiry';
+
+/** One item as its statement takes it: the value encoded (and sealed) already. */
+interface EncodedItem {
+  name: string;
+  hasValue: boolean;
+  value: string | null;
+  sealed: Buffer | null;
+  keyId: string | null;
+  /** Leave the expiry as it is (an update without `expiration`). */
+  keep: boolean;
+  expiration: number | null;
+}
+
+interface MergeInput {
+  access: OwnerAccess;
+  item: EncodedItem;
+}
 
 /** The attribute API with its owner already chosen: `attrs.of(session).set('cart', [...])`. */
 export type BoundAttrs = {
@@ -32,6 +53,7 @@ export type BoundAttrs = {
 export abstract class AttrService {
   private readonly statements: AttrStatements;
   private readonly codec: AttrCodec;
+  private readonly groups: AttrWriteGroups<MergeKind, MergeInput>;
 
   protected constructor(
     readonly kind: OwnerKind,
@@ -41,6 +63,7 @@ export abstract class AttrService {
   ) {
     this.statements = new AttrStatements(kind, db, config);
     this.codec = new AttrCodec(kind, cipher, config);
+    this.groups = new AttrWriteGroups(config.attrMaxBatch, (writes) => this.runMerged(writes));
   }
 
   of(owner: AttrOwner): BoundAttrs {
@@ -58,8 +81,12 @@ export abstract class AttrService {
     return this.write('create', owner, items, defaults);
   }
 
+  /** Concurrent sets of one owner may share a statement: last write per name wins, as in a serial order. */
   async set(owner: AttrOwner, name: string, value: JsonValue, options: WriteOptions = {}): Promise<AttrMeta> {
-    return (await this.setMany(owner, [{ ...options, name, value }]))[0];
+    const access = this.access(owner);
+    const item = this.sortedBatch([{ ...options, name, value }], {});
+    const ownerId = await this.sealingOwnerId(access, item, {});
+    return this.groups.submit(access.target, 'set', { access, item: this.encode(ownerId, item[0], {}, true) });
   }
 
   setMany(owner: AttrOwner, items: AttrItem[], defaults: WriteOptions = {}): Promise<AttrMeta[]> {
@@ -79,6 +106,9 @@ export abstract class AttrService {
    * meanwhile; otherwise it is tried once more.
    */
   async updateMany(owner: AttrOwner, items: UpdateItem[], defaults: WriteOptions = {}): Promise<AttrMeta[]> {
+    if (items?.length === 1 && isExpiryOnly(items[0], defaults)) {
+      return [await this.setExpiry(owner, items[0].name, items[0].expiration === undefined ? defaults.expiration! : items[0].expiration)];
+    }
     const access = this.access(owner);
     const sorted = this.sortedBatch(items, defaults);
     const keepForm = new Set(
@@ -119,7 +149,7 @@ export abstract class AttrService {
       return item;
     });
     const ownerId = await this.sealingOwnerId(access, resolved, defaults);
-    const cols = this.columns(ownerId, resolved, defaults, false);
+    const cols = columns(resolved.map((item) => this.encode(ownerId, item, defaults, false)));
     // A guarded item applies only to the row read: same form, and for a re-seal the same version.
     const expectSealed = resolved.map((item) => (keepForm.has(item.name) ? (seen.get(item.name)?.encrypted ?? false) : null));
     const expectUpdated = resolved.map((item) => (reseal.has(item.name) ? (seen.get(item.name)?.updated_at ?? null) : null));
@@ -129,8 +159,12 @@ export abstract class AttrService {
     return this.inOrder(items, rows.map(toMeta));
   }
 
+  /** Concurrent expiry changes of one owner may share a statement, as `set` does. */
   async setExpiry(owner: AttrOwner, name: string, expiration: number | null): Promise<AttrMeta> {
-    return (await this.setExpiryMany(owner, [{ name, expiration }]))[0];
+    const access = this.access(owner);
+    checkName(name);
+    if (expiration === undefined) throw Errors.validation(`expiration of "${name}" is required (null removes it)`);
+    return this.groups.submit(access.target, 'expiry', { access, item: this.encode(null, { name, expiration }, {}, false) });
   }
 
   async setExpiryMany(owner: AttrOwner, items: ExpiryItem[]): Promise<AttrMeta[]> {
@@ -174,8 +208,14 @@ export abstract class AttrService {
     return (await this.run(this.access(owner), 'list', [])).map(toMeta);
   }
 
+  /**
+   * Concurrent deletes of one owner may share a statement; of several deletes of one name the first
+   * to arrive succeeds and the others find it gone (`attr_not_found`), as in a serial order.
+   */
   async delete(owner: AttrOwner, name: string): Promise<void> {
-    await this.deleteMany(owner, [name]);
+    const access = this.access(owner);
+    checkName(name);
+    await this.groups.submit(access.target, 'delete', { access, item: this.encode(null, { name }, {}, false) });
   }
 
   /** Deletes every name or none: a name with no live attribute fails the batch with `attr_not_found`. */
@@ -214,9 +254,38 @@ export abstract class AttrService {
     const access = this.access(owner);
     const sorted = this.sortedBatch(items, defaults);
     const ownerId = await this.sealingOwnerId(access, sorted, defaults);
-    const cols = this.columns(ownerId, sorted, defaults, true);
-    const rows = await this.run(access, op, [cols.names, cols.values, cols.sealed, cols.keys, cols.exps]);
+    const rows = await this.run(access, op, writeParams(sorted.map((item) => this.encode(ownerId, item, defaults, true))));
     return this.inOrder(items, rows.map(toMeta));
+  }
+
+  /**
+   * One statement for single writes of one kind that concurrent callers made to one owner through
+   * one access. A lone write runs exactly as it would without grouping. Merged writes keep the last
+   * item per name (arrival order), and each caller is answered from the rows: its own name's state,
+   * which is the one it wrote or a later one. Deletes and expiry changes run without the
+   * all-or-nothing check, so that one caller's missing name is that caller's `attr_not_found` alone.
+   */
+  private async runMerged(writes: Array<QueuedWrite<MergeKind, MergeInput>>): Promise<void> {
+    const { kind } = writes[0];
+    const lastPerName = new Map(writes.map((write) => [write.input.item.name, write.input.item]));
+    const items = [...lastPerName.values()].sort((a, b) => byteOrder(a.name, b.name));
+    const merged = writes.length > 1;
+    const op: AttrOp = kind === 'set' ? 'set' : kind === 'delete' ? (merged ? 'deleteEach' : 'delete') : merged ? 'updateEach' : 'update';
+    const params = kind === 'set' ? writeParams(items) : kind === 'delete' ? [items.map((item) => item.name)] : updateParams(items);
+    const rows = await this.statements.run(writes[0].input.access.target, op, params);
+    const written = new Map(rows[0].name === null ? [] : rows.map((row) => [row.name!, toMeta(row)]));
+    for (const write of writes) {
+      try {
+        write.input.access.admit(rows[0]);
+        const { name } = write.input.item;
+        const meta = written.get(name);
+        if (!meta) throw Errors.attrNotFound(name);
+        if (kind === 'delete') written.delete(name);
+        write.resolve(kind === 'delete' ? undefined : meta);
+      } catch (error) {
+        write.reject(error);
+      }
+    }
   }
 
   /** The owner id, needed only when some value of the call is sealed (it is bound to its owner). */
@@ -226,27 +295,14 @@ export abstract class AttrService {
   }
 
   /**
-   * A sorted batch as the parallel arrays its statement takes. Without `valueRequired`, an item
-   * without a value keeps its stored one (`hasValue` false) and, without an expiration, its expiry.
+   * One item as its statement takes it. Without `valueRequired`, an item without a value keeps its
+   * stored one (`hasValue` false) and, without an expiration, its expiry.
    */
-  private columns(ownerId: string | null, items: UpdateItem[], defaults: WriteOptions, valueRequired: boolean) {
-    const cols = {
-      names: [] as string[], hasValue: [] as boolean[], values: [] as (string | null)[], sealed: [] as (Buffer | null)[],
-      keys: [] as (string | null)[], keep: [] as boolean[], exps: [] as (number | null)[],
-    };
-    for (const item of items) {
-      const expiration = checkExpiration(item.expiration === undefined ? defaults.expiration : item.expiration, item.name);
-      const hasValue = valueRequired || item.value !== undefined;
-      const stored = hasValue ? this.codec.encode(ownerId, item, defaults) : { value: null, sealed: null, keyId: null };
-      cols.names.push(item.name);
-      cols.hasValue.push(hasValue);
-      cols.values.push(stored.value);
-      cols.sealed.push(stored.sealed);
-      cols.keys.push(stored.keyId);
-      cols.keep.push(expiration === undefined);
-      cols.exps.push(expiration ?? null);
-    }
-    return cols;
+  private encode(ownerId: string | null, item: UpdateItem, defaults: WriteOptions, valueRequired: boolean): EncodedItem {
+    const expiration = checkExpiration(item.expiration === undefined ? defaults.expiration : item.expiration, item.name);
+    const hasValue = valueRequired || item.value !== undefined;
+    const stored = hasValue ? this.codec.encode(ownerId, item, defaults) : { value: null, sealed: null, keyId: null };
+    return { name: item.name, hasValue, ...stored, keep: expiration === undefined, expiration: expiration ?? null };
   }
 
   /** Validates a batch and orders it by name, so concurrent batches lock rows in the same order. */
@@ -266,6 +322,40 @@ export abstract class AttrService {
 /** UTF-8 byte order, PostgreSQL's `COLLATE "C"`: the one order every batch locks its rows in. */
 function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** A sorted batch as the parallel arrays its statement takes. */
+function columns(items: EncodedItem[]) {
+  return {
+    names: items.map((item) => item.name),
+    hasValue: items.map((item) => item.hasValue),
+    values: items.map((item) => item.value),
+    sealed: items.map((item) => item.sealed),
+    keys: items.map((item) => item.keyId),
+    keep: items.map((item) => item.keep),
+    exps: items.map((item) => item.expiration),
+  };
+}
+
+/** The parameters of `create` and `set`. */
+function writeParams(items: EncodedItem[]): unknown[][] {
+  const cols = columns(items);
+  return [cols.names, cols.values, cols.sealed, cols.keys, cols.exps];
+}
+
+/** The parameters of an unguarded `update`: no stored form or version to match. */
+function updateParams(items: EncodedItem[]): unknown[][] {
+  const cols = columns(items);
+  const unguarded = items.map(() => null);
+  return [cols.names, cols.hasValue, cols.values, cols.sealed, cols.keys, cols.keep, cols.exps, unguarded, unguarded];
+}
+
+/** An update that changes only the expiry: it needs no stored row first and may be merged. */
+function isExpiryOnly(item: UpdateItem, defaults: WriteOptions): boolean {
+  return (
+    typeof item === 'object' && item !== null && item.value === undefined && item.encrypt === undefined &&
+    defaults.encrypt === undefined && (item.expiration === undefined ? defaults.expiration : item.expiration) !== undefined
+  );
 }
 
 function toMeta(row: AttrRow): AttrMeta {
