@@ -943,6 +943,10 @@ function judgeSoak(samples, seconds) {
 // ---------------------------------------------------------------------------------------------
 // Report
 
+function fmtPct(x) {
+  return Number.isFinite(x) ? String(Math.round(x)) : '-';
+}
+
 function fmtRatio(x) {
   return Number.isFinite(x) ? `${x.toFixed(2)}x` : 'n/a';
 }
@@ -1002,7 +1006,7 @@ function report(s, res, svc, stores) {
         `(${id})`,
         sessionsLabel(mode),
         ...have.map(([key]) => (row[key] ? `${fmtCpuMs(row[key].serverMsPerReq)} / ${fmtCpuMs(row[key].dbMsPerReq)}` : '-')),
-        have.map(([key]) => (Number.isFinite(row[key]?.otherCpu) ? Math.round(row[key].otherCpu) : '-')).join(' / '),
+        have.map(([key]) => fmtPct(row[key]?.otherCpu)).join(' / '),
       ]);
     }
   }
@@ -1019,7 +1023,7 @@ function report(s, res, svc, stores) {
       '',
       res.hot.non2xx + res.hot.errors,
     ]);
-    cpuRows.push(['(hot)', '1 shared', `${fmtCpuMs(res.hot.serverMsPerReq)} / ${fmtCpuMs(res.hot.dbMsPerReq)}`, ...have.slice(1).map(() => '-'), String(Math.round(res.hot.otherCpu))]);
+    cpuRows.push(['(hot)', '1 shared', `${fmtCpuMs(res.hot.serverMsPerReq)} / ${fmtCpuMs(res.hot.dbMsPerReq)}`, ...have.slice(1).map(() => '-'), fmtPct(res.hot.otherCpu)]);
   }
   if (rows.length) {
     printTable(['scenario', 'sessions', ...have.flatMap(([, n]) => [`${n} req/s`, 'p99 ms']), 'T/Redis', 'T/PG', 'target', 'verdict', 'non-2xx+err'], rows);
