@@ -1,21 +1,17 @@
 'use strict';
 /**
  * Tessera attribute benchmark (SPEC section 6). Plain CommonJS; run it with `npm run bench`, which
- * builds first. It starts the built service (`node dist/src/service/main.js`) as a child process on a free
- * loopback port, with its own embedded PostgreSQL in a temporary DATA_DIR (or the server named by
- * DATABASE_URL), creates a super-user with the CLI, logs in over REST and drives the REST API with
- * autocannon. Then, unless BENCH_PEER=0, it runs bench/peer.js (express-session +
- * connect-pg-simple) against the same PostgreSQL server, and prints one table with both.
+ * builds first. It starts the built service (`node dist/src/service/main.js`) as a child process on a
+ * free loopback port, with its own embedded PostgreSQL in a temporary DATA_DIR (or the server named
+ * by DATABASE_URL), creates a super-user with the CLI, logs in over REST and drives the REST API with
+ * autocannon. Beside it, in the same run, it measures the peers of section 6 (bench/peer.js):
+ * express-session + connect-pg-simple on the same PostgreSQL server, and express-session +
+ * connect-redis on the machine's Redis. Scenarios (a) read, (b) write 100 B, (c) write 1 KiB run on
+ * all three stores, each with 64 distinct sessions and with one shared session, store after store
+ * within each run round so that drift on a shared machine hits all of them alike.
  *
- * Settings (environment): BENCH_SECONDS (10), BENCH_RUNS (3), BENCH_CONNECTIONS (64),
- * BENCH_WARMUP_SECONDS (2), BENCH_LOGIN_CONNECTIONS (8), BENCH_PEER (1), BENCH_SOAK_SECONDS (0),
- * BENCH_STRICT (0: exit non-zero only on errors; 1: also on a missed target), BENCH_DATA_DIR
- * (default: a fresh temporary directory, removed afterwards), BENCH_NODE_ARGS (extra node flags for
- * the service, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), DATABASE_URL.
- *
- * Exit status: 0 when every request of the read/write runs answered 2xx (target misses are
- * reported, not fatal, unless BENCH_STRICT=1); 1 on errors; the service is stopped with SIGTERM
- * in every case.
+ * Settings and exit status: bench/README.md. The service and the peers are stopped with SIGTERM in
+ * every case; the peers' PostgreSQL table and Redis keys are removed.
  */
 const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -24,27 +20,31 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
+const peers = require('./peer.js');
 
 const ROOT = path.resolve(__dirname, '..');
 const HOST = '127.0.0.1';
 const APP = 'bench';
 const PASSWORD = 'bench-password-0123456789';
 
-/** The SPEC section 6 figures: the peer as measured when the spec was written, and the targets. */
+/** The SPEC section 6 targets: ratios against the peers measured in the same run, and absolute bounds. */
 const SPEC = {
-  peerReadRps: 1534,
-  peerReadP99: 74,
-  peerWriteRps: 300,
-  readRps: 4500,
+  readVsRedis: 1.5,
+  readVsPg: 4,
   readP99: 20,
-  writeRps: 3000,
+  writeVsRedis: 1.3,
+  writeVsPg: 1, // "ahead of" the PostgreSQL peer
   createManyRatio: 20,
   loginP99Factor: 3,
   rssMb: 200,
+  soakGrowth: 0.1, // end RSS within 10% of the RSS after 2 minutes
 };
 
+/** Scenario ids for BENCH_SCENARIOS, in the order they run. */
+const SCENARIOS = ['a', 'b', 'c', 'hot', 'createmany', 'concurrent', 'logins'];
+
 // ---------------------------------------------------------------------------------------------
-// Small helpers (bench/peer.js uses them too)
+// Small helpers (bench/peer.js uses them too, passed in)
 
 function envInt(name, fallback, min = 0) {
   const raw = process.env[name];
@@ -54,7 +54,20 @@ function envInt(name, fallback, min = 0) {
   return value;
 }
 
+/** A comma list from the environment, checked against `allowed`; `none` gives []. */
+function envList(name, fallback, allowed) {
+  const raw = (process.env[name] ?? '').trim();
+  if (!raw) return fallback;
+  if (raw === 'none') return [];
+  const items = raw.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
+  const bad = items.filter((x) => !allowed.includes(x));
+  if (bad.length) throw new Error(`${name}: unknown ${bad.join(', ')} (use ${allowed.join(',')} or none)`);
+  return allowed.filter((x) => items.includes(x));
+}
+
 function settings() {
+  // BENCH_PEER=0 (the old switch) still means "no peers".
+  const legacyNoPeer = (process.env.BENCH_PEER ?? '').trim() === '0' && !process.env.BENCH_PEERS;
   return {
     seconds: envInt('BENCH_SECONDS', 10, 1),
     runs: envInt('BENCH_RUNS', 3, 1),
@@ -62,14 +75,15 @@ function settings() {
     warmup: envInt('BENCH_WARMUP_SECONDS', 2, 0),
     loginConnections: envInt('BENCH_LOGIN_CONNECTIONS', 8, 1),
     soakSeconds: envInt('BENCH_SOAK_SECONDS', 0, 0),
-    peer: (process.env.BENCH_PEER ?? '1').trim() !== '0',
+    soakCsv: process.env.BENCH_SOAK_CSV?.trim() || undefined,
+    scenarios: envList('BENCH_SCENARIOS', SCENARIOS, SCENARIOS),
+    peers: legacyNoPeer ? [] : envList('BENCH_PEERS', peers.STORES, peers.STORES),
+    redisUrl: process.env.BENCH_REDIS_URL?.trim() || peers.DEFAULT_REDIS_URL,
     strict: (process.env.BENCH_STRICT ?? '0').trim() === '1',
     databaseUrl: process.env.DATABASE_URL?.trim() || undefined,
     dataDir: process.env.BENCH_DATA_DIR?.trim() || undefined,
   };
 }
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function say(line = '') {
   process.stdout.write(`${line}\n`);
@@ -142,15 +156,16 @@ function median(values) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Where the CPU went during a run (Linux /proc): the server under test, its PostgreSQL (the
-// postmaster and its children), this load generator, and everything else on the machine (other
-// work sharing the cores). Percentages are of one core.
+// Where the CPU went during a run (Linux /proc): the server under test (Tessera or a peer), its
+// database (PostgreSQL: the postmaster and its children; or redis-server), this load generator, and
+// everything else on the machine (other work sharing the cores). Percentages are of one core; the
+// per-request figures are milliseconds of CPU per answered request.
 
-const cpuTargets = { server: undefined, postmaster: undefined };
+const cpuTargets = { server: undefined, postmaster: undefined, redis: undefined };
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 function setCpuTargets(targets) {
-  Object.assign(cpuTargets, targets);
+  Object.assign(cpuTargets, { server: undefined, postmaster: undefined, redis: undefined }, targets);
 }
 
 function procTicks(pid) {
@@ -199,6 +214,7 @@ function cpuSnapshot() {
       busy: total - idle,
       server: cpuTargets.server ? procTicks(cpuTargets.server)?.ticks : undefined,
       pg: postgresTicks(cpuTargets.postmaster),
+      redis: cpuTargets.redis ? procTicks(cpuTargets.redis)?.ticks : undefined,
       gen: (usage.user + usage.system) / (1e6 / TICKS_PER_SECOND),
     };
   } catch {
@@ -218,32 +234,39 @@ function cpuBetween(a, b) {
     pg += used;
     if (now.background) pgBackground += used;
   }
+  const redis = a.redis !== undefined && b.redis !== undefined ? b.redis - a.redis : 0;
   const gen = b.gen - a.gen;
   const busy = b.busy - a.busy;
   return {
     server: Math.round(pct(server)),
     pg: cpuTargets.postmaster ? Math.round(pct(pg)) : undefined,
     pgBackground: cpuTargets.postmaster ? Math.round(pct(pgBackground)) : undefined,
+    redis: cpuTargets.redis ? Math.round(pct(redis)) : undefined,
     gen: Math.round(pct(gen)),
-    other: Math.max(0, Math.round(pct(busy - server - pg - gen))),
+    other: Math.max(0, Math.round(pct(busy - server - pg - redis - gen))),
     busy: Math.round(pct(busy)),
+    // Raw CPU milliseconds, for CPU per request. The database is PostgreSQL or redis-server.
+    serverMs: cpuTargets.server ? (server * 1000) / TICKS_PER_SECOND : undefined,
+    dbMs: cpuTargets.postmaster || cpuTargets.redis ? ((pg + redis) * 1000) / TICKS_PER_SECOND : undefined,
   };
 }
 
 const activeCannons = new Set();
 
-/** One autocannon run; resolves with the numbers this benchmark reports. */
-async function cannon(opts) {
+/** One autocannon run; resolves with the numbers this benchmark reports. `onInstance` sees the running instance. */
+async function cannon(opts, onInstance) {
   const instance = autocannon({ timeout: 30, ...opts });
   activeCannons.add(instance);
+  if (onInstance) onInstance(instance);
   const before = cpuSnapshot();
   try {
     const r = await instance;
     const cpu = cpuBetween(before, cpuSnapshot());
+    const total = r.requests.total;
     return {
       cpu,
       rps: r.requests.average,
-      total: r.requests.total,
+      total,
       p50: r.latency.p50,
       p99: r.latency.p99,
       max: r.latency.max,
@@ -252,6 +275,8 @@ async function cannon(opts) {
       timeouts: r.timeouts,
       statusCodes: Object.fromEntries(Object.entries(r.statusCodeStats).map(([code, s]) => [code, s.count])),
       duration: r.duration,
+      serverMsPerReq: cpu?.serverMs !== undefined && total > 0 ? cpu.serverMs / total : undefined,
+      dbMsPerReq: cpu?.dbMs !== undefined && total > 0 ? cpu.dbMs / total : undefined,
     };
   } finally {
     activeCannons.delete(instance);
@@ -268,10 +293,11 @@ function stopCannons() {
   }
 }
 
-/** Medians of rps/p50/p99 over the runs; errors and non-2xx are summed. */
+/** Medians of rps/p50/p99 and CPU over the runs; errors and non-2xx are summed. */
 function summarise(runs) {
   const statusCodes = {};
   for (const run of runs) for (const [code, n] of Object.entries(run.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+  const dbPct = (r) => (r.cpu ? (r.cpu.pg ?? 0) + (r.cpu.redis ?? 0) : undefined);
   return {
     rps: median(runs.map((r) => r.rps)),
     p50: median(runs.map((r) => r.p50)),
@@ -283,10 +309,12 @@ function summarise(runs) {
     // Median share of the cores other work took during the runs: how contended the machine was.
     otherCpu: median(runs.map((r) => r.cpu?.other)),
     serverCpu: median(runs.map((r) => r.cpu?.server)),
-    pgCpu: median(runs.map((r) => r.cpu?.pg)),
+    dbCpu: median(runs.map(dbPct)),
     genCpu: median(runs.map((r) => r.cpu?.gen)),
-    // Requests per CPU-second of server + PostgreSQL: less sensitive to other work than req/s.
-    perCpuSecond: median(runs.map((r) => (r.cpu && r.cpu.server + (r.cpu.pg ?? 0) > 0 ? r.rps / ((r.cpu.server + (r.cpu.pg ?? 0)) / 100) : NaN))),
+    serverMsPerReq: median(runs.map((r) => r.serverMsPerReq)),
+    dbMsPerReq: median(runs.map((r) => r.dbMsPerReq)),
+    // Requests per CPU-second of server + database: less sensitive to other work than req/s.
+    perCpuSecond: median(runs.map((r) => (r.cpu && r.cpu.server + (dbPct(r) ?? 0) > 0 ? r.rps / ((r.cpu.server + (dbPct(r) ?? 0)) / 100) : NaN))),
     runs,
   };
 }
@@ -300,18 +328,25 @@ function fmtMs(n) {
   return n >= 100 ? String(Math.round(n)) : n >= 10 ? n.toFixed(1).replace(/\.0$/, '') : n.toFixed(2).replace(/0$/, '');
 }
 
+/** CPU ms per request, 3 decimals (ticks are 10 ms, so short runs with few requests are coarse). */
+function fmtCpuMs(n) {
+  return Number.isFinite(n) ? n.toFixed(3) : 'n/a';
+}
+
 function describeCpu(cpu) {
   if (!cpu) return '';
   const pg = cpu.pg === undefined ? '' : `, PostgreSQL ${cpu.pg}%${cpu.pgBackground ? ` (background ${cpu.pgBackground}%)` : ''}`;
-  return ` [CPU: server ${cpu.server}%${pg}, load generator ${cpu.gen}%, other work ${cpu.other}%]`;
+  const redis = cpu.redis === undefined ? '' : `, redis-server ${cpu.redis}%`;
+  return ` [CPU: server ${cpu.server}%${pg}${redis}, load generator ${cpu.gen}%, other work ${cpu.other}%]`;
 }
 
 function describeRun(r, withCpu = true) {
   const bad = r.non2xx || r.errors ? `, non-2xx ${r.non2xx}, errors ${r.errors} ${JSON.stringify(r.statusCodes)}` : '';
-  return `${fmtInt(r.rps)} req/s, p50 ${fmtMs(r.p50)} ms, p99 ${fmtMs(r.p99)} ms${bad}${withCpu ? describeCpu(r.cpu) : ''}`;
+  const perReq = withCpu && r.serverMsPerReq !== undefined ? `, CPU/req server ${fmtCpuMs(r.serverMsPerReq)} ms${r.dbMsPerReq !== undefined ? ` + db ${fmtCpuMs(r.dbMsPerReq)} ms` : ''}` : '';
+  return `${fmtInt(r.rps)} req/s, p50 ${fmtMs(r.p50)} ms, p99 ${fmtMs(r.p99)} ms${bad}${perReq}${withCpu ? describeCpu(r.cpu) : ''}`;
 }
 
-/** Warm-up, then `runs` measured runs of `opts` (autocannon options without duration). */
+/** Warm-up, then `runs` measured runs of `opts` (autocannon options without duration) on one server. */
 async function loadScenario(label, s, opts) {
   say(`\n${label}`);
   if (s.warmup > 0) {
@@ -325,6 +360,32 @@ async function loadScenario(label, s, opts) {
     say(`  run ${i + 1}/${s.runs}: ${describeRun(r)}`);
   }
   return summarise(runs);
+}
+
+/**
+ * The same load on every store, side by side: a warm-up of each, then `runs` rounds, each round one
+ * run per store in turn. `optsFor(store)` gives fresh autocannon options (without duration).
+ * Resolves with {storeKey: summary}.
+ */
+async function compareScenario(label, s, stores, optsFor) {
+  say(`\n${label}`);
+  const runs = Object.fromEntries(stores.map((st) => [st.key, []]));
+  if (s.warmup > 0) {
+    for (const st of stores) {
+      setCpuTargets({ server: st.pid, ...st.db });
+      const w = await cannon({ ...optsFor(st), duration: s.warmup });
+      say(`  ${st.name.padEnd(15)} warm-up ${s.warmup} s: ${describeRun(w, false)}`);
+    }
+  }
+  for (let i = 0; i < s.runs; i++) {
+    for (const st of stores) {
+      setCpuTargets({ server: st.pid, ...st.db });
+      const r = await cannon({ ...optsFor(st), duration: s.seconds });
+      runs[st.key].push(r);
+      say(`  ${st.name.padEnd(15)} run ${i + 1}/${s.runs}: ${describeRun(r)}`);
+    }
+  }
+  return Object.fromEntries(Object.entries(runs).map(([key, rs]) => [key, summarise(rs)]));
 }
 
 function printTable(headers, rows) {
@@ -538,78 +599,142 @@ class Service {
 
 const auth = (ust) => ({ authorization: `Bearer ${ust}` });
 
+
+// ---------------------------------------------------------------------------------------------
+// The stores measured: Tessera, and the peers (bench/peer.js). Each has the same shape: port, pid
+// of its server, its database (for the CPU accounting), login() -> {headers}, attrPath(name),
+// fill(session, {name: value}), names(session).
+
+function tesseraStore(svc, username) {
+  const base = '/sessions/current/attrs';
+  return {
+    key: 'tessera',
+    name: 'Tessera',
+    port: svc.port,
+    pid: svc.child.pid,
+    db: { postmaster: svc.postmasterPid() },
+    dbName: 'PostgreSQL',
+    attrPath: (name) => `${base}/${encodeURIComponent(name)}`,
+    login: async () => {
+      const sess = await svc.login(username);
+      return { ...sess, headers: auth(sess.ust) };
+    },
+    fill: async (sess, values) => {
+      const data = Object.entries(values).map(([name, value]) => ({ name, value }));
+      const res = expectStatus(await request(svc.port, 'POST', `${base}/batch/set`, { body: { data }, headers: sess.headers }), 200, `batch/set of ${data.length}`);
+      if (res.json.attrs.length !== data.length) throw new Error(`batch/set of ${data.length} answered ${res.json.attrs.length} items`);
+    },
+    names: async (sess) => expectStatus(await request(svc.port, 'GET', base, { headers: sess.headers }), 200, 'list').json.attrs.map((a) => a.name),
+  };
+}
+
+const STORE_COLUMNS = [
+  ['tessera', 'Tessera'],
+  ['pg', 'PG peer'],
+  ['redis', 'Redis peer'],
+];
+
 // ---------------------------------------------------------------------------------------------
 // Scenarios
 
 const KIB_VALUE = 'x'.repeat(1022); // JSON text of 1,024 bytes
-const SMALL_VALUE = { theme: 'dark', lang: 'en', tz: 'Europe/Prague', n: 42 };
-const BATCH_VALUE = { v: 'y'.repeat(80) }; // ~90 bytes of JSON per item in scenario 3
+const VALUE_100B = 'v'.repeat(98); // JSON text of 100 bytes
+const BATCH_VALUE = { v: 'y'.repeat(80) }; // ~90 bytes of JSON per item in the createMany scenario
 
-async function readOne(svc, s, sess) {
-  const base = '/sessions/current/attrs';
-  expectStatus(await request(svc.port, 'PUT', `${base}/greeting`, { body: { value: SMALL_VALUE }, headers: auth(sess.ust) }), 200, 'set greeting');
-  const check = expectStatus(await request(svc.port, 'GET', `${base}/greeting`, { headers: auth(sess.ust) }), 200, 'get greeting');
-  if (JSON.stringify(check.json.value) !== JSON.stringify(SMALL_VALUE)) throw new Error('get greeting: the value read back differs');
-  return loadScenario(`(1) GET one session attribute, ${s.connections} connections`, s, {
-    url: `http://${HOST}:${svc.port}${base}/greeting`,
-    connections: s.connections,
-    headers: auth(sess.ust),
+/** The two session shapes of SPEC 6: 10 x 100 B (scenarios a, b) and 100 x 1 KiB (scenario c). */
+const SHAPES = {
+  small: { names: Array.from({ length: 10 }, (_, i) => `n${i}`), value: VALUE_100B, what: '10 x 100 B' },
+  kib: { names: Array.from({ length: 100 }, (_, i) => `a${String(i).padStart(3, '0')}`), value: KIB_VALUE, what: '100 x 1 KiB' },
+};
+
+/** The section-6 comparisons: (a) read, (b) write 100 B, (c) write 1 KiB; each distinct and shared. */
+const COMPARISONS = {
+  a: { shape: 'small', kind: 'read', title: '(a) read one attribute of a session of 10 x 100 B' },
+  b: { shape: 'small', kind: 'write', title: '(b) write one 100 B attribute of a session of 10 x 100 B, the 10 names in turn' },
+  c: { shape: 'kib', kind: 'write', title: '(c) write one 1 KiB attribute of a session of 100 x 1 KiB, the 100 names in turn' },
+};
+const MODES = ['distinct', 'shared'];
+
+/**
+ * A store's sessions of one shape, made once: `distinct` (one per connection) and `shared` (one).
+ * Logins run a few at a time (Tessera's are argon2-bound).
+ */
+async function sessionsOf(store, shapeKey, s, cache) {
+  const key = `${store.key}:${shapeKey}`;
+  if (cache.has(key)) return cache.get(key);
+  const shape = SHAPES[shapeKey];
+  const values = Object.fromEntries(shape.names.map((n) => [n, shape.value]));
+  const all = new Array(s.connections + 1);
+  await pool(all.length, 4, async (i) => {
+    const sess = await store.login();
+    await store.fill(sess, values);
+    all[i] = sess;
   });
+  const set = { distinct: all.slice(0, s.connections), shared: all[s.connections] };
+  cache.set(key, set);
+  return set;
 }
 
-function hundredNames() {
-  return Array.from({ length: 100 }, (_, i) => `a${String(i).padStart(3, '0')}`);
-}
-
-async function fillHundred(svc, sess) {
-  const data = hundredNames().map((name) => ({ name, value: KIB_VALUE }));
-  const res = expectStatus(
-    await request(svc.port, 'POST', '/sessions/current/attrs/batch/set', { body: { data }, headers: auth(sess.ust) }),
-    200,
-    'batch/set of 100 x 1 KiB',
-  );
-  if (res.json.attrs.length !== 100) throw new Error(`batch/set of 100 answered ${res.json.attrs.length} items`);
-}
-
-function putOpts(port, s, ust, pathFor) {
+/**
+ * autocannon options where connection k uses sessions[k % n] (its own session when there is one per
+ * connection), and cycles through `names` starting at its own offset. `body`: a JSON text for PUT.
+ */
+function perConnection(store, s, sessions, { method = 'GET', names, body }) {
+  let k = 0;
   return {
-    url: `http://${HOST}:${port}/`,
+    url: `http://${HOST}:${store.port}/`,
     connections: s.connections,
-    method: 'PUT',
-    headers: { ...auth(ust), 'content-type': 'application/json' },
-    body: JSON.stringify({ value: KIB_VALUE }),
-    requests: [
-      {
-        setupRequest: (req) => {
-          req.path = pathFor();
-          return req;
-        },
-      },
-    ],
+    setupClient: (client) => {
+      const sess = sessions[k % sessions.length];
+      let c = k++;
+      const headers = body === undefined ? { ...sess.headers } : { ...sess.headers, 'content-type': 'application/json' };
+      const req = { method, headers, body, path: store.attrPath(names[c % names.length]) };
+      if (names.length > 1) {
+        req.setupRequest = (r) => {
+          r.path = store.attrPath(names[c++ % names.length]);
+          return r;
+        };
+      }
+      client.setRequests([req]);
+    },
   };
 }
 
-async function writeOne(svc, s, sess) {
-  await fillHundred(svc, sess);
-  const names = hundredNames();
-  let i = 0;
-  const spread = await loadScenario(
-    `(2) PUT one 1 KiB attribute of a session holding 100 x 1 KiB, ${s.connections} connections, names in turn`,
+/** Scenarios a, b, c on every store, distinct then shared; resolves with {mode: {storeKey: summary}}. */
+async function comparison(id, stores, s, cache) {
+  const cmp = COMPARISONS[id];
+  const shape = SHAPES[cmp.shape];
+  const out = {};
+  for (const mode of MODES) {
+    const sets = {};
+    for (const st of stores) sets[st.key] = await sessionsOf(st, cmp.shape, s, cache);
+    const sessionsFor = (st) => (mode === 'distinct' ? sets[st.key].distinct : [sets[st.key].shared]);
+    const load =
+      cmp.kind === 'read'
+        ? { names: [shape.names[0]] }
+        : { method: 'PUT', names: shape.names, body: JSON.stringify({ value: shape.value }) };
+    const label = `${cmp.title}; ${mode === 'distinct' ? `${s.connections} distinct sessions` : `one shared session`}, ${s.connections} connections`;
+    out[mode] = await compareScenario(label, s, stores, (st) => perConnection(st, s, sessionsFor(st), load));
+  }
+  // The sessions still hold their shape (a write run must not add or lose names).
+  const tessera = stores.find((st) => st.key === 'tessera');
+  const names = await tessera.names(cache.get(`tessera:${cmp.shape}`).shared);
+  if (names.length !== shape.names.length) throw new Error(`after ${id} the shared Tessera session holds ${names.length} attributes, not ${shape.names.length}`);
+  return out;
+}
+
+async function hotName(tessera, s, cache) {
+  const set = await sessionsOf(tessera, 'kib', s, cache);
+  setCpuTargets({ server: tessera.pid, ...tessera.db });
+  return loadScenario(
+    `(hot) Tessera: write one 1 KiB attribute of a session of 100 x 1 KiB, every request on one name (a000): one hot row, ${s.connections} connections`,
     s,
-    putOpts(svc.port, s, sess.ust, () => `/sessions/current/attrs/${names[i++ % 100]}`),
+    perConnection(tessera, s, [set.shared], { method: 'PUT', names: ['a000'], body: JSON.stringify({ value: KIB_VALUE }) }),
   );
-  const hot = await loadScenario(
-    `(2b) the same, every request on one name (a000): one hot row`,
-    s,
-    putOpts(svc.port, s, sess.ust, () => '/sessions/current/attrs/a000'),
-  );
-  const list = expectStatus(await request(svc.port, 'GET', '/sessions/current/attrs', { headers: auth(sess.ust) }), 200, 'list');
-  if (list.json.attrs.length !== 100) throw new Error(`after the write runs the session holds ${list.json.attrs.length} attributes, not 100`);
-  return { spread, hot };
 }
 
 async function createManyVsSingles(svc, s, username) {
-  say('\n(3) createMany of 1,000 attributes in one call vs 1,000 single creates');
+  say('\n(createmany) Tessera: createMany of 1,000 attributes in one call vs 1,000 single creates');
   const base = '/sessions/current/attrs';
   const once = async (sess, prefix) => {
     const data = Array.from({ length: 1000 }, (_, i) => ({ name: `${prefix}b${i}`, value: BATCH_VALUE }));
@@ -653,44 +778,60 @@ async function createManyVsSingles(svc, s, username) {
   };
 }
 
-async function concurrentWrites(svc, s, username) {
-  say('\n(4) 50 concurrent PUTs of 50 distinct names on one session; 50 concurrent creates of one name');
-  const base = '/sessions/current/attrs';
-  const runs = [];
-  for (let r = 0; r < s.runs; r++) {
-    const sess = await svc.login(username);
-    // Open the 50 connections first, so the writes themselves start together.
-    await Promise.all(Array.from({ length: 50 }, () => request(svc.port, 'GET', '/sessions/current', { headers: auth(sess.ust) })));
-    const puts = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => request(svc.port, 'PUT', `${base}/k${i}`, { body: { value: { i, at: Date.now() } }, headers: auth(sess.ust) })),
-    );
-    const putOk = puts.filter((p) => p.status === 200).length;
-    const list = expectStatus(await request(svc.port, 'GET', base, { headers: auth(sess.ust) }), 200, 'list');
-    const kept = list.json.attrs.filter((a) => /^k\d+$/.test(a.name)).length;
-    const creates = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => request(svc.port, 'POST', base, { body: { name: 'once', value: i }, headers: auth(sess.ust) })),
-    );
-    const created = creates.filter((c) => c.status === 201).length;
-    const conflicts = creates.filter((c) => c.status === 409 && c.json?.code === 'attr_exists').length;
-    const unexpected = puts.filter((p) => p.status !== 200).concat(creates.filter((c) => c.status !== 201 && c.status !== 409));
-    runs.push({ putOk, kept, created, conflicts, unexpected: unexpected.map((u) => `${u.status} ${u.json?.code ?? ''}`.trim()) });
-    say(`  run ${r + 1}/${s.runs}: PUT 2xx ${putOk}/50, kept ${kept}/50; creates of one name: ${created} x 201, ${conflicts} x 409 attr_exists` +
-      (unexpected.length ? `; unexpected: ${runs[r].unexpected.join(', ')}` : ''));
-  }
-  return {
-    keptMin: Math.min(...runs.map((r) => r.kept)),
-    createdMax: Math.max(...runs.map((r) => r.created)),
-    createdMin: Math.min(...runs.map((r) => r.created)),
-    unexpected: runs.flatMap((r) => r.unexpected),
-    runs,
-  };
+/** 50 parallel writes of 50 distinct names on one fresh session of `store`; resolves with {putOk, kept, session, unexpected}. */
+async function fiftyWrites(store) {
+  const sess = await store.login();
+  // Open the 50 connections first, so the writes themselves start together.
+  await Promise.all(Array.from({ length: 50 }, () => request(store.port, 'GET', store.attrPath('none'), { headers: sess.headers })));
+  const puts = await Promise.all(
+    Array.from({ length: 50 }, (_, i) => request(store.port, 'PUT', store.attrPath(`k${i}`), { body: { value: { i, at: Date.now() } }, headers: sess.headers })),
+  );
+  const kept = (await store.names(sess)).filter((n) => /^k\d+$/.test(n)).length;
+  const putOk = puts.filter((p) => p.status === 200).length;
+  return { putOk, kept, sess, unexpected: puts.filter((p) => p.status !== 200).map((u) => `${u.status} ${u.json?.code ?? ''}`.trim()) };
 }
 
-async function readsDuringLogins(svc, s, sess, username) {
-  say(`\n(5) GET one attribute (${s.connections} connections) while ${s.loginConnections} connections log in at full speed`);
-  const readOpts = { url: `http://${HOST}:${svc.port}/sessions/current/attrs/greeting`, connections: s.connections, headers: auth(sess.ust) };
+/** 50 concurrent writes of 50 keys on every store; for Tessera also 50 concurrent creates of one name. */
+async function concurrentWrites(stores, s) {
+  say('\n(concurrent) 50 concurrent PUTs of 50 distinct names on one session (every store); Tessera: 50 concurrent creates of one name');
+  const out = {};
+  for (const st of stores) {
+    const runs = [];
+    for (let r = 0; r < s.runs; r++) {
+      const w = await fiftyWrites(st);
+      const run = { putOk: w.putOk, kept: w.kept, unexpected: w.unexpected };
+      if (st.key === 'tessera') {
+        const creates = await Promise.all(
+          Array.from({ length: 50 }, (_, i) => request(st.port, 'POST', '/sessions/current/attrs', { body: { name: 'once', value: i }, headers: w.sess.headers })),
+        );
+        run.created = creates.filter((c) => c.status === 201).length;
+        run.conflicts = creates.filter((c) => c.status === 409 && c.json?.code === 'attr_exists').length;
+        run.unexpected.push(...creates.filter((c) => c.status !== 201 && c.status !== 409).map((u) => `${u.status} ${u.json?.code ?? ''}`.trim()));
+      }
+      runs.push(run);
+      const creates = run.created === undefined ? '' : `; creates of one name: ${run.created} x 201, ${run.conflicts} x 409 attr_exists`;
+      say(`  ${st.name.padEnd(15)} run ${r + 1}/${s.runs}: PUT 2xx ${run.putOk}/50, kept ${run.kept}/50${creates}${run.unexpected.length ? `; unexpected: ${run.unexpected.join(', ')}` : ''}`);
+    }
+    out[st.key] = {
+      runs,
+      keptMin: Math.min(...runs.map((r) => r.kept)),
+      createdMin: Math.min(...runs.map((r) => r.created ?? 1)),
+      createdMax: Math.max(...runs.map((r) => r.created ?? 1)),
+      unexpected: runs.flatMap((r) => r.unexpected),
+    };
+  }
+  return out;
+}
+
+async function readsDuringLogins(tessera, s, cache, username, idle) {
+  const set = await sessionsOf(tessera, 'small', s, cache);
+  const readOpts = () => perConnection(tessera, s, [set.shared], { names: [SHAPES.small.names[0]] });
+  setCpuTargets({ server: tessera.pid, ...tessera.db });
+  let idleP99 = idle?.p99;
+  if (!Number.isFinite(idleP99)) idleP99 = (await loadScenario('(logins) Tessera: idle reads first (scenario a, shared, was not run)', s, readOpts())).p99;
+  say(`\n(logins) Tessera: read one attribute (${s.connections} connections, one session) while ${s.loginConnections} connections log in at full speed`);
   const loginOpts = {
-    url: `http://${HOST}:${svc.port}/auth/login`,
+    url: `http://${HOST}:${tessera.port}/auth/login`,
     connections: s.loginConnections,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -699,263 +840,410 @@ async function readsDuringLogins(svc, s, sess, username) {
   const reads = [];
   const logins = [];
   for (let r = 0; r < s.runs; r++) {
-    const [read, login] = await Promise.all([cannon({ ...readOpts, duration: s.seconds }), cannon({ ...loginOpts, duration: s.seconds })]);
+    const [read, login] = await Promise.all([cannon({ ...readOpts(), duration: s.seconds }), cannon({ ...loginOpts, duration: s.seconds })]);
+    // The two loads share the window: CPU per request of either alone would mislead.
+    for (const r of [read, login]) r.serverMsPerReq = r.dbMsPerReq = undefined;
     reads.push(read);
     logins.push(login);
     say(`  run ${r + 1}/${s.runs}: reads ${describeRun(read, false)}; logins ${describeRun(login)}`);
   }
-  return { reads: summarise(reads), logins: summarise(logins) };
+  return { reads: summarise(reads), logins: summarise(logins), idleP99 };
 }
 
-async function soak(svc, s, sess, sessWrite) {
-  say(`\n(soak) ${s.soakSeconds} s of mixed reads and writes; RSS every 30 s`);
-  const samples = [{ at: 0, ...memoryOf(svc.child.pid) }];
-  const names = hundredNames();
-  let i = 0;
-  const readP = cannon({ url: `http://${HOST}:${svc.port}/sessions/current/attrs/greeting`, connections: Math.ceil(s.connections / 2), headers: auth(sess.ust), duration: s.soakSeconds });
-  const writeP = cannon({ ...putOpts(svc.port, s, sessWrite.ust, () => `/sessions/current/attrs/${names[i++ % 100]}`), connections: Math.floor(s.connections / 2), duration: s.soakSeconds });
-  const started = Date.now();
-  const timer = setInterval(() => {
-    const m = memoryOf(svc.child.pid);
-    samples.push({ at: Math.round((Date.now() - started) / 1000), ...m });
-    say(`  ${samples.at(-1).at} s: RSS ${m ? m.rssMb.toFixed(0) : 'n/a'} MiB`);
-  }, 30_000);
-  const [read, write] = await Promise.all([readP, writeP]).finally(() => clearInterval(timer));
-  samples.push({ at: Math.round((Date.now() - started) / 1000), ...memoryOf(svc.child.pid) });
-  say(`  reads ${describeRun(read, false)}; writes ${describeRun(write)}`);
-  return { read, write, samples };
-}
-
-/** Runs bench/peer.js on the same PostgreSQL server; resolves with its results (or an error note). */
-async function runPeer(svc) {
-  say('\n(peer) express-session + connect-pg-simple on the same PostgreSQL server (bench/peer.js)');
-  const child = spawn(process.execPath, [path.join(__dirname, 'peer.js')], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: svc.databaseUrl(), BENCH_PG_PID: String(svc.postmasterPid() ?? '') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  currentPeer = child;
-  let result;
-  collectOutput(child, {
-    keep: 5,
-    echo: (line) => {
-      if (line.startsWith('PEER_RESULT ')) result = JSON.parse(line.slice('PEER_RESULT '.length));
-      else say(`  [peer] ${line}`);
+/**
+ * The soak: Tessera alone, one session per connection (10 x 100 B each), every connection doing
+ * 4 reads then 1 write (100 B, the 10 names in turn), for BENCH_SOAK_SECONDS; the service's RSS at
+ * the start, every 30 s and at the end.
+ */
+async function soak(svc, tessera, s, cache) {
+  const set = await sessionsOf(tessera, 'small', s, cache);
+  const names = SHAPES.small.names;
+  const putBody = JSON.stringify({ value: VALUE_100B });
+  say(`\n(soak) Tessera: ${s.soakSeconds} s of 80% reads / 20% writes, ${s.connections} connections on ${s.connections} distinct sessions; RSS every 30 s`);
+  let k = 0;
+  const opts = {
+    url: `http://${HOST}:${tessera.port}/`,
+    connections: s.connections,
+    duration: s.soakSeconds,
+    setupClient: (client) => {
+      const sess = set.distinct[k % set.distinct.length];
+      let c = k++;
+      const next = (r) => {
+        const write = c % 5 === 4;
+        r.path = tessera.attrPath(names[c++ % names.length]);
+        // Fresh header objects: autocannon writes Content-Length into the one it is given.
+        if (write) Object.assign(r, { method: 'PUT', headers: { ...sess.headers, 'content-type': 'application/json' }, body: putBody });
+        else Object.assign(r, { method: 'GET', headers: { ...sess.headers }, body: undefined });
+        return r;
+      };
+      client.setRequests([{ method: 'GET', path: '/', headers: { ...sess.headers }, setupRequest: next }]);
     },
-  });
-  const code = await new Promise((resolve) => child.on('exit', (c, sig) => resolve(c ?? sig)));
-  currentPeer = undefined;
-  if (code !== 0 || !result) return { error: `bench/peer.js exited with ${code}` };
-  return result;
+  };
+  let responses = 0;
+  const started = Date.now();
+  const samples = [];
+  const sample = () => {
+    const m = memoryOf(svc.child.pid);
+    const row = { at: Math.round((Date.now() - started) / 1000), rssMb: m?.rssMb, hwmMb: m?.hwmMb, requests: responses };
+    samples.push(row);
+    say(`  ${String(row.at).padStart(4)} s: RSS ${m ? m.rssMb.toFixed(1) : 'n/a'} MiB (peak ${m ? m.hwmMb.toFixed(1) : 'n/a'}), ${fmtInt(responses)} requests so far`);
+  };
+  sample();
+  setCpuTargets({ server: tessera.pid, ...tessera.db });
+  const timer = setInterval(sample, 30_000);
+  let run;
+  try {
+    run = await cannon(opts, (instance) => instance.on('response', () => responses++));
+  } finally {
+    clearInterval(timer);
+  }
+  // The last 30-s tick can land on the end: keep one sample there.
+  if (samples.length > 1 && samples.at(-1).at >= s.soakSeconds - 2) samples.pop();
+  sample();
+  say(`  load: ${describeRun(run)}`);
+  const judged = judgeSoak(samples, s.soakSeconds);
+  if (s.soakCsv) {
+    const csv = ['seconds,rss_mib,peak_mib,requests', ...samples.map((x) => `${x.at},${x.rssMb?.toFixed(1) ?? ''},${x.hwmMb?.toFixed(1) ?? ''},${x.requests}`)].join('\n');
+    fs.writeFileSync(s.soakCsv, `${csv}\n`);
+    say(`  RSS curve written to ${s.soakCsv}`);
+  }
+  return { run: summarise([run]), samples, ...judged };
 }
 
-let currentPeer;
+/**
+ * "No growth": the end RSS within SPEC.soakGrowth (10%) of the RSS at 2 minutes (the service warmed
+ * up, its caches and pools full), and no sample above SPEC.rssMb. A soak shorter than 4 minutes has
+ * no settled 2-minute point: its verdict is marked indicative, against the sample nearest half-way.
+ */
+function judgeSoak(samples, seconds) {
+  const withRss = samples.filter((x) => Number.isFinite(x.rssMb));
+  if (withRss.length < 2) return { ok: undefined, note: 'no RSS samples (no /proc)' };
+  const end = withRss.at(-1);
+  const nearest = (t) => withRss.reduce((best, x) => (Math.abs(x.at - t) < Math.abs(best.at - t) ? x : best));
+  const short = seconds < 240;
+  const base = short ? nearest(seconds / 2) : nearest(120);
+  const firstMinute = nearest(60);
+  const maxRss = Math.max(...withRss.map((x) => x.rssMb));
+  const growth = (end.rssMb - base.rssMb) / base.rssMb;
+  const growthFromFirstMinute = end.rssMb - firstMinute.rssMb;
+  const ok = growth <= SPEC.soakGrowth && maxRss <= SPEC.rssMb;
+  return {
+    ok,
+    indicative: short,
+    baseAt: base.at,
+    baseRssMb: base.rssMb,
+    endRssMb: end.rssMb,
+    maxRssMb: maxRss,
+    growthPct: growth * 100,
+    firstMinuteRssMb: firstMinute.rssMb,
+    growthFromFirstMinuteMb: growthFromFirstMinute,
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Report
 
-function cpuCol(x) {
-  const v = (n) => (Number.isFinite(n) ? String(Math.round(n)) : '-');
-  return `${v(x.serverCpu)}/${v(x.pgCpu)}/${v(x.genCpu)}/${v(x.otherCpu)}`;
+function fmtPct(x) {
+  return Number.isFinite(x) ? String(Math.round(x)) : '-';
 }
 
-function verdict(ok) {
-  return ok === undefined ? '' : ok ? 'meets' : 'MISSES';
+function fmtRatio(x) {
+  return Number.isFinite(x) ? `${x.toFixed(2)}x` : 'n/a';
 }
 
-function report(s, res, svc) {
-  const { read, write, createMany, conc, loaded, memory, peer } = res;
-  const havePeer = peer && !peer.error;
-  const readTarget = havePeer ? Math.max(SPEC.readRps, 3 * peer.read.rps) : SPEC.readRps;
-  const writeTarget = havePeer ? Math.max(SPEC.writeRps, 10 * peer.write.rps) : SPEC.writeRps;
+/** Ratios and verdict of one comparison row (Tessera against the peers measured beside it). */
+function judgeRow(kind, row) {
+  const t = row.tessera;
+  const ratio = (key) => (row[key] && t ? t.rps / row[key].rps : undefined);
+  const vsRedis = ratio('redis');
+  const vsPg = ratio('pg');
+  const needRedis = kind === 'read' ? SPEC.readVsRedis : SPEC.writeVsRedis;
+  const needPg = kind === 'read' ? SPEC.readVsPg : SPEC.writeVsPg;
   const checks = [];
+  if (vsRedis !== undefined) checks.push(vsRedis >= needRedis);
+  if (vsPg !== undefined) checks.push(kind === 'read' ? vsPg >= needPg : vsPg > needPg);
+  if (kind === 'read' && t) checks.push(t.p99 <= SPEC.readP99);
+  const partial = vsRedis === undefined || vsPg === undefined;
+  const target =
+    kind === 'read'
+      ? `>= ${SPEC.readVsRedis}x Redis, >= ${SPEC.readVsPg}x PG, p99 <= ${SPEC.readP99} ms`
+      : `>= ${SPEC.writeVsRedis}x Redis, ahead of PG`;
+  const met = checks.length ? checks.every(Boolean) : undefined;
+  return { vsRedis, vsPg, target, met, partial };
+}
 
-  say(`\nResults: medians of ${s.runs} run(s) of ${s.seconds} s, ${s.connections} connections, 127.0.0.1`);
-  const rows = [
-    [
-      '(1) GET one attribute',
-      fmtInt(read.rps),
-      fmtMs(read.p50),
-      fmtMs(read.p99),
-      read.non2xx + read.errors,
-      cpuCol(read),
-      fmtInt(read.perCpuSecond),
-      `>= ${fmtInt(SPEC.readRps)} req/s${havePeer ? ` and 3x peer (${fmtInt(3 * peer.read.rps)})` : ''}, p99 <= ${SPEC.readP99} ms`,
-      verdict(read.rps >= readTarget && read.p99 <= SPEC.readP99),
-    ],
-    [
-      '(2) PUT one of 100 x 1 KiB (names in turn)',
-      fmtInt(write.spread.rps),
-      fmtMs(write.spread.p50),
-      fmtMs(write.spread.p99),
-      write.spread.non2xx + write.spread.errors,
-      cpuCol(write.spread),
-      fmtInt(write.spread.perCpuSecond),
-      `>= ${fmtInt(SPEC.writeRps)} req/s${havePeer ? ` and 10x peer (${fmtInt(10 * peer.write.rps)})` : ''}`,
-      verdict(write.spread.rps >= writeTarget),
-    ],
-    [
-      '(2b) PUT one of 100 x 1 KiB (one hot name)',
-      fmtInt(write.hot.rps),
-      fmtMs(write.hot.p50),
-      fmtMs(write.hot.p99),
-      write.hot.non2xx + write.hot.errors,
-      cpuCol(write.hot),
-      fmtInt(write.hot.perCpuSecond),
-      '(same target; informative)',
-      '',
-    ],
-    [
-      '(5) GET one attribute during logins',
-      fmtInt(loaded.reads.rps),
-      fmtMs(loaded.reads.p50),
-      fmtMs(loaded.reads.p99),
-      loaded.reads.non2xx + loaded.reads.errors,
-      cpuCol(loaded.reads),
-      fmtInt(loaded.reads.perCpuSecond),
-      `p99 <= ${SPEC.loginP99Factor}x idle (${fmtMs(SPEC.loginP99Factor * read.p99)} ms)`,
-      verdict(loaded.reads.p99 <= SPEC.loginP99Factor * read.p99),
-    ],
-    [
-      '(5) ... the logins themselves',
-      loaded.logins.rps.toFixed(1),
-      fmtMs(loaded.logins.p50),
-      fmtMs(loaded.logins.p99),
-      loaded.logins.non2xx + loaded.logins.errors,
-      '(same window)',
-      '',
-      'argon2-bound by design',
-      '',
-    ],
-  ];
-  if (havePeer) {
-    rows.push(
-      ['peer: GET one key', fmtInt(peer.read.rps), fmtMs(peer.read.p50), fmtMs(peer.read.p99), peer.read.non2xx + peer.read.errors, cpuCol(peer.read), fmtInt(peer.read.perCpuSecond), `spec quotes ${fmtInt(SPEC.peerReadRps)} req/s, p99 ${SPEC.peerReadP99} ms`, ''],
-      ['peer: PUT one key of 100 x 1 KiB', fmtInt(peer.write.rps), fmtMs(peer.write.p50), fmtMs(peer.write.p99), peer.write.non2xx + peer.write.errors, cpuCol(peer.write), fmtInt(peer.write.perCpuSecond), `spec quotes ${fmtInt(SPEC.peerWriteRps)} req/s`, ''],
-    );
+function verdict(ok, partial) {
+  if (ok === undefined) return 'n/a';
+  return `${ok ? 'met' : 'MISSED'}${partial ? ' (partial: a peer was not run)' : ''}`;
+}
+
+function report(s, res, svc, stores) {
+  const checks = [];
+  const sessionsLabel = (mode) => (mode === 'distinct' ? `${s.connections} distinct` : '1 shared');
+  say(`\nResults: medians of ${s.runs} run(s) of ${s.seconds} s, ${s.connections} connections, 127.0.0.1${res.compare.a || res.compare.b || res.compare.c ? '; the stores measured in turn within each round' : ''}`);
+  const have = STORE_COLUMNS.filter(([key]) => stores.some((st) => st.key === key));
+  const rows = [];
+  const cpuRows = [];
+  for (const id of Object.keys(COMPARISONS)) {
+    if (!res.compare[id]) continue;
+    for (const mode of MODES) {
+      const row = res.compare[id][mode];
+      const j = judgeRow(COMPARISONS[id].kind, row);
+      row.judged = j;
+      if (j.met !== undefined) checks.push(j.met);
+      const errs = have.reduce((n, [key]) => n + (row[key] ? row[key].non2xx + row[key].errors : 0), 0);
+      rows.push([
+        `(${id}) ${COMPARISONS[id].kind} ${SHAPES[COMPARISONS[id].shape].what}`,
+        sessionsLabel(mode),
+        ...have.flatMap(([key]) => [fmtInt(row[key]?.rps), fmtMs(row[key]?.p99)]),
+        fmtRatio(j.vsRedis),
+        fmtRatio(j.vsPg),
+        j.target,
+        verdict(j.met, j.partial),
+        errs,
+      ]);
+      cpuRows.push([
+        `(${id})`,
+        sessionsLabel(mode),
+        ...have.map(([key]) => (row[key] ? `${fmtCpuMs(row[key].serverMsPerReq)} / ${fmtCpuMs(row[key].dbMsPerReq)}` : '-')),
+        have.map(([key]) => fmtPct(row[key]?.otherCpu)).join(' / '),
+      ]);
+    }
   }
-  printTable(['scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx+err', 'CPU % srv/pg/gen/other', 'req/CPU-s', 'target', 'verdict'], rows);
-  say('CPU: median % of one core (of 200 on 2 cores) taken by the server, its PostgreSQL, the load generator, and other work');
-  say('on the machine. req/CPU-s: requests per CPU-second of server + PostgreSQL (less sensitive to other work).');
+  if (res.hot) {
+    rows.push([
+      '(hot) write 1 KiB, one name',
+      '1 shared',
+      fmtInt(res.hot.rps),
+      fmtMs(res.hot.p99),
+      ...have.slice(1).flatMap(() => ['-', '-']),
+      '',
+      '',
+      '(informative)',
+      '',
+      res.hot.non2xx + res.hot.errors,
+    ]);
+    cpuRows.push(['(hot)', '1 shared', `${fmtCpuMs(res.hot.serverMsPerReq)} / ${fmtCpuMs(res.hot.dbMsPerReq)}`, ...have.slice(1).map(() => '-'), fmtPct(res.hot.otherCpu)]);
+  }
+  if (rows.length) {
+    printTable(['scenario', 'sessions', ...have.flatMap(([, n]) => [`${n} req/s`, 'p99 ms']), 'T/Redis', 'T/PG', 'target', 'verdict', 'non-2xx+err'], rows);
+    say('');
+    say('CPU per request, ms (server process / its database), medians of the runs; "other %": CPU of one core taken by other');
+    say('work on the machine during the runs, per store (a high figure means that store\'s runs shared the cores and read low).');
+    const dbOf = (key) => (key === 'redis' ? 'redis-server' : 'PostgreSQL');
+    printTable(['scenario', 'sessions', ...have.map(([key, n]) => `${n}: ${key === 'tessera' ? 'service' : 'peer'} / ${dbOf(key)}`), 'other %'], cpuRows);
+  }
+  if (res.redis) say(`Redis peer durability: ${res.redis.durability}. Tessera and the PostgreSQL peer: ${res.pgDurability ?? 'PostgreSQL settings unknown'}.`);
+  if (stores.some((st) => st.key === 'redis')) say('redis-server CPU is the whole server\'s: other users of the machine\'s Redis count too.');
 
   say('');
-  const createOk = createMany.seqRatio >= SPEC.createManyRatio;
-  const concOk = conc.keptMin === 50 && conc.createdMin === 1 && conc.createdMax === 1;
-  const rssOk = memory.end ? Math.max(memory.end.rssMb, memory.end.hwmMb) <= SPEC.rssMb : undefined;
-  const checkRows = [
-    ['(3) createMany of 1,000 (one call)', `${fmtMs(createMany.batchMs)} ms`, '', ''],
-    ['(3) 1,000 single creates, one at a time', `${fmtInt(createMany.seqMs)} ms = ${createMany.seqRatio.toFixed(1)}x createMany`, `>= ${SPEC.createManyRatio}x`, verdict(createOk)],
-    ['(3) 1,000 single creates, 8 at a time', `${fmtInt(createMany.c8Ms)} ms = ${createMany.c8Ratio.toFixed(1)}x createMany`, '(informative)', ''],
-    ['(4) 50 concurrent PUTs, 50 names: kept', `${conc.runs.map((r) => r.kept).join(', ')} (per run)`, '50', verdict(conc.keptMin === 50)],
-    ['(4) 50 concurrent creates of one name: 201s', `${conc.runs.map((r) => r.created).join(', ')} (per run)`, 'exactly 1', verdict(conc.createdMin === 1 && conc.createdMax === 1)],
-    [
-      '(6) service RSS after the runs',
-      memory.end
-        ? `${memory.end.rssMb.toFixed(0)} MiB (peak ${memory.end.hwmMb.toFixed(0)} MiB; ${memory.boot?.rssMb.toFixed(0)} MiB after start, ${memory.start.rssMb.toFixed(0)} after 2 logins)`
-        : 'n/a (no /proc)',
-      `<= ${SPEC.rssMb} MB`,
-      verdict(rssOk),
-    ],
-  ];
-  if (havePeer) {
+  const checkRows = [];
+  if (res.createMany) {
+    const ok = res.createMany.seqRatio >= SPEC.createManyRatio;
+    checks.push(ok);
     checkRows.push(
-      ['peer: 50 concurrent writes, 50 keys: kept', `${peer.conc.runs.map((r) => r.kept).join(', ')} (per run)`, 'spec quotes 1-3 kept', ''],
-      ['peer: server RSS after its runs', peer.memory ? `${peer.memory.rssMb.toFixed(0)} MiB (peak ${peer.memory.hwmMb.toFixed(0)} MiB)` : 'n/a', '', ''],
+      ['createMany of 1,000 (one call)', `${fmtMs(res.createMany.batchMs)} ms`, '', ''],
+      ['1,000 single creates, one at a time', `${fmtInt(res.createMany.seqMs)} ms = ${res.createMany.seqRatio.toFixed(1)}x createMany`, `>= ${SPEC.createManyRatio}x`, verdict(ok)],
+      ['1,000 single creates, 8 at a time', `${fmtInt(res.createMany.c8Ms)} ms = ${res.createMany.c8Ratio.toFixed(1)}x createMany`, '(informative)', ''],
     );
-  } else if (peer?.error) {
-    checkRows.push(['peer', peer.error, '', '']);
+  }
+  if (res.conc) {
+    for (const [key, name] of have) {
+      const c = res.conc[key];
+      if (!c) continue;
+      const ok = key === 'tessera' ? c.keptMin === 50 : undefined;
+      if (ok !== undefined) checks.push(ok);
+      checkRows.push([`${name}: 50 concurrent writes of 50 keys: kept`, `${c.runs.map((r) => r.kept).join(', ')} of 50 (per run)`, key === 'tessera' ? '50' : '(informative)', key === 'tessera' ? verdict(ok) : '']);
+    }
+    const t = res.conc.tessera;
+    const ok = t.createdMin === 1 && t.createdMax === 1;
+    checks.push(ok);
+    checkRows.push(['Tessera: 50 concurrent creates of one name: 201s', `${t.runs.map((r) => r.created).join(', ')} (per run)`, 'exactly 1', verdict(ok)]);
+  }
+  if (res.loaded) {
+    const bound = SPEC.loginP99Factor * res.loaded.idleP99;
+    const ok = res.loaded.reads.p99 <= bound;
+    checks.push(ok);
+    checkRows.push(
+      ['Tessera: read p99 while logins run', `${fmtMs(res.loaded.reads.p99)} ms (${fmtInt(res.loaded.reads.rps)} req/s; idle p99 ${fmtMs(res.loaded.idleP99)} ms)`, `<= ${SPEC.loginP99Factor}x idle (${fmtMs(bound)} ms)`, verdict(ok)],
+      ['Tessera: ... the logins themselves', `${res.loaded.logins.rps.toFixed(1)}/s, p99 ${fmtMs(res.loaded.logins.p99)} ms`, 'argon2-bound by design', ''],
+    );
+  }
+  const memory = res.memory;
+  const rssOk = memory.end ? Math.max(memory.end.rssMb, memory.end.hwmMb) <= SPEC.rssMb : undefined;
+  if (rssOk !== undefined) checks.push(rssOk);
+  checkRows.push([
+    'Tessera: service RSS after the runs',
+    memory.end ? `${memory.end.rssMb.toFixed(0)} MiB (peak ${memory.end.hwmMb.toFixed(0)}; after each step: ${memory.steps.join(', ')})` : 'n/a (no /proc)',
+    `<= ${SPEC.rssMb} MB`,
+    verdict(rssOk),
+  ]);
+  for (const st of stores.filter((x) => x.key !== 'tessera')) {
+    const m = res.peerMemory?.[st.key];
+    checkRows.push([`${st.name}: server RSS after the runs`, m ? `${m.rssMb.toFixed(0)} MiB (peak ${m.hwmMb.toFixed(0)})` : 'n/a', '', '']);
   }
   if (res.soak) {
-    const first = res.soak.samples[0];
-    const last = res.soak.samples.at(-1);
-    checkRows.push(['soak: RSS start -> end', `${first.rssMb?.toFixed(0)} -> ${last.rssMb?.toFixed(0)} MiB over ${last.at} s`, 'no growth', '']);
+    const k = res.soak;
+    if (k.ok !== undefined && !k.indicative) checks.push(k.ok);
+    checkRows.push([
+      `Tessera: soak ${s.soakSeconds} s, RSS`,
+      k.ok === undefined
+        ? k.note
+        : `${k.baseRssMb.toFixed(0)} MiB at ${k.baseAt} s -> ${k.endRssMb.toFixed(0)} at the end (${k.growthPct >= 0 ? '+' : ''}${k.growthPct.toFixed(1)}%), max ${k.maxRssMb.toFixed(0)}; from the first minute ${k.growthFromFirstMinuteMb >= 0 ? '+' : ''}${k.growthFromFirstMinuteMb.toFixed(1)} MiB`,
+      `no growth: end within ${SPEC.soakGrowth * 100}% of the 2-minute RSS, all <= ${SPEC.rssMb} MiB`,
+      k.indicative && k.ok !== undefined ? `${verdict(k.ok)} (indicative: soak < 240 s)` : verdict(k.ok),
+    ]);
   }
   printTable(['check', 'result', 'target', 'verdict'], checkRows);
 
-  checks.push(read.rps >= readTarget && read.p99 <= SPEC.readP99, write.spread.rps >= writeTarget, loaded.reads.p99 <= SPEC.loginP99Factor * read.p99, createOk, concOk, rssOk !== false);
+  if (res.soak) {
+    say('\nSoak RSS curve (MiB):');
+    printTable(['s', 'RSS', 'peak', 'requests'], res.soak.samples.map((x) => [x.at, x.rssMb?.toFixed(1) ?? 'n/a', x.hwmMb?.toFixed(1) ?? 'n/a', fmtInt(x.requests)]));
+  }
   const later = svc.laterOutput();
   if (later.length) {
     say(`\nThe service printed ${later.length} line(s) during the runs (last ones):`);
     for (const line of later.slice(-10)) say(`  ${line.slice(0, 300)}`);
+  }
+  for (const st of stores.filter((x) => x.laterOutput)) {
+    const lines = st.laterOutput();
+    if (lines.length) say(`the ${st.name} printed: ${lines.slice(-5).join(' | ')}`);
   }
   return checks.every(Boolean);
 }
 
 // ---------------------------------------------------------------------------------------------
 
+/** Checks Redis before anything starts; exits 2 with how to get one when the Redis peer was asked for and is not there. */
+async function checkRedis(s) {
+  if (!s.peers.includes('redis')) return undefined;
+  const probe = await peers.probeRedis(s.redisUrl);
+  if (probe.ok) {
+    say(`Redis: ${s.redisUrl}, version ${probe.version}, ${probe.pid ? `redis-server pid ${probe.pid}` : 'not a local process (no CPU accounting for it)'}`);
+    return probe;
+  }
+  say(`\nERROR: the Redis peer was asked for (BENCH_PEERS=${s.peers.join(',')}) but Redis at ${s.redisUrl} cannot be reached: ${probe.error}`);
+  for (const line of peers.REDIS_HELP) say(line);
+  process.exit(2);
+}
+
+async function pgDurability(url) {
+  const { Client } = require('pg');
+  const client = new Client({ connectionString: url });
+  try {
+    await client.connect();
+    const show = async (name) => (await client.query(`SHOW ${name}`)).rows[0][name];
+    return `fsync ${await show('fsync')}, synchronous_commit ${await show('synchronous_commit')}`;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 async function main() {
-  const s = settings();
   const began = Date.now();
+  let s;
+  try {
+    s = settings();
+  } catch (error) {
+    say(`ERROR: ${error.message}`);
+    process.exit(1);
+  }
+  say(`Tessera attribute benchmark: ${s.runs} run(s) x ${s.seconds} s, ${s.connections} connections, warm-up ${s.warmup} s`);
+  say(`scenarios: ${s.scenarios.join(',') || 'none'}${s.soakSeconds ? `, soak ${s.soakSeconds} s` : ''}; peers: ${s.peers.join(',') || 'none'}`);
+  say(`machine: ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, Node ${process.version}`);
+  say(`code: ${codeVersion()}`);
+  const redisProbe = await checkRedis(s); // before anything starts: exits 2 when the Redis peer cannot run
   const svc = new Service(s);
+  const peerStores = [];
   let stopping = false;
   const cleanup = async () => {
     if (stopping) return;
     stopping = true;
     stopCannons();
-    if (currentPeer) await stopChild(currentPeer, 30_000);
+    for (const st of peerStores.splice(0)) await st.stop().catch((error) => say(`  (stopping the ${st.name}: ${error.message})`));
     await svc.stop();
   };
   for (const signal of ['SIGINT', 'SIGTERM']) {
     process.once(signal, () => {
-      say(`\n${signal}: stopping the service`);
+      say(`\n${signal}: stopping the service and the peers`);
       cleanup().finally(() => process.exit(130));
     });
   }
 
   let exitCode = 0;
   try {
-    say(`Tessera attribute benchmark: ${s.runs} run(s) x ${s.seconds} s, ${s.connections} connections, warm-up ${s.warmup} s`);
-    say(`machine: ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, Node ${process.version}`);
-    say(`code: ${codeVersion()}`);
     say(`database: ${s.databaseUrl ? 'DATABASE_URL' : `embedded PostgreSQL in ${svc.dataDir}`}`);
     await svc.start();
     say(`service: pid ${svc.child.pid}, http://${HOST}:${svc.port}`);
-    setCpuTargets({ server: svc.child.pid, postmaster: svc.postmasterPid() });
     const booted = memoryOf(svc.child.pid);
     const username = `bench.${process.pid}.${Date.now().toString(36)}`;
     await svc.createSuperUser(username);
-    const sessRead = await svc.login(username);
-    const sessWrite = await svc.login(username);
+    const own = await svc.login(username);
     const pgVersion = await postgresVersion(svc);
     if (pgVersion) say(`PostgreSQL: ${pgVersion}`);
-    const memory = { boot: booted, start: memoryOf(svc.child.pid) };
+    const tessera = tesseraStore(svc, username);
+    const stores = [tessera];
+    for (const kind of s.peers) {
+      const st = await peers.startPeer(
+        kind,
+        kind === 'pg'
+          ? { databaseUrl: svc.databaseUrl(), postmaster: svc.postmasterPid() }
+          : { redisUrl: s.redisUrl, redisPrefix: `tessera-bench:${process.pid}:`, redisPid: redisProbe?.pid },
+        { freePort, collectOutput, waitForLine, stopChild, expectStatus, request, say },
+      );
+      peerStores.push(st);
+      stores.push(st);
+      say(`${st.name}: pid ${st.pid}, http://${HOST}:${st.port}`);
+    }
+    const res = { compare: {}, memory: { boot: booted, steps: [] } };
+    res.pgDurability = await pgDurability(svc.databaseUrl());
+    if (redisProbe) res.redis = { version: redisProbe.version, durability: redisProbe.durability };
+    if (res.redis) say(`Redis peer durability: ${res.redis.durability}`);
+    if (res.pgDurability) say(`PostgreSQL durability (Tessera and the PostgreSQL peer): ${res.pgDurability}`);
 
-    const res = { memory };
-    memory.steps = [];
     const step = (label) => {
       const m = memoryOf(svc.child.pid);
-      if (m) memory.steps.push(`${label} ${m.rssMb.toFixed(0)}`);
+      if (m) res.memory.steps.push(`${label} ${m.rssMb.toFixed(0)}`);
     };
-    if (booted) memory.steps.push(`boot ${booted.rssMb.toFixed(0)}`);
-    step('2 logins');
-    res.read = await readOne(svc, s, sessRead);
-    step('(1)');
-    res.write = await writeOne(svc, s, sessWrite);
-    step('(2)');
-    res.createMany = await createManyVsSingles(svc, s, username);
-    step('(3)');
-    res.conc = await concurrentWrites(svc, s, username);
-    step('(4)');
-    res.loaded = await readsDuringLogins(svc, s, sessRead, username);
-    step('(5)');
-    memory.end = memoryOf(svc.child.pid);
-    if (memory.end) {
-      say(`\n(6) service RSS after the runs: ${memory.end.rssMb.toFixed(1)} MiB (VmHWM ${memory.end.hwmMb.toFixed(1)} MiB)`);
-      say(`  RSS in MiB after each scenario: ${memory.steps.join(', ')}`);
+    if (booted) res.memory.steps.push(`boot ${booted.rssMb.toFixed(0)}`);
+    const cache = new Map();
+    for (const id of s.scenarios) {
+      if (COMPARISONS[id]) res.compare[id] = await comparison(id, stores, s, cache);
+      else if (id === 'hot') res.hot = await hotName(tessera, s, cache);
+      else if (id === 'createmany') res.createMany = await createManyVsSingles(svc, s, username);
+      else if (id === 'concurrent') res.conc = await concurrentWrites(stores, s);
+      else if (id === 'logins') res.loaded = await readsDuringLogins(tessera, s, cache, username, res.compare.a?.shared?.tessera);
+      step(id);
     }
-    if (s.soakSeconds > 0) res.soak = await soak(svc, s, sessRead, sessWrite);
-    if (s.peer) res.peer = await runPeer(svc);
+    res.memory.end = memoryOf(svc.child.pid);
+    if (res.memory.end) {
+      say(`\nTessera service RSS after the runs: ${res.memory.end.rssMb.toFixed(1)} MiB (VmHWM ${res.memory.end.hwmMb.toFixed(1)} MiB)`);
+      say(`  RSS in MiB after each scenario: ${res.memory.steps.join(', ')}`);
+    }
+    res.peerMemory = Object.fromEntries(peerStores.map((st) => [st.key, memoryOf(st.pid)]));
+    if (s.soakSeconds > 0) res.soak = await soak(svc, tessera, s, cache);
 
-    const targetsMet = report(s, res, svc);
-    const errors = [res.read, res.write.spread, res.write.hot, res.loaded.reads].reduce((n, r) => n + r.non2xx + r.errors, 0) + res.conc.unexpected.length;
+    const targetsMet = report(s, res, svc, stores);
+    const summaries = [
+      ...Object.values(res.compare).flatMap((byMode) => Object.values(byMode).flatMap((byStore) => STORE_COLUMNS.map(([key]) => byStore[key]).filter(Boolean))),
+      res.hot,
+      res.loaded?.reads,
+      res.soak?.run,
+    ].filter(Boolean);
+    const unexpected = res.conc ? Object.values(res.conc).reduce((n, c) => n + c.unexpected.length, 0) : 0;
+    const errors = summaries.reduce((n, r) => n + r.non2xx + r.errors, 0) + unexpected;
     if (errors > 0) {
-      say(`\nERROR: ${errors} non-2xx responses or request errors in the read/write runs`);
+      say(`\nERROR: ${errors} non-2xx responses or request errors in the measured runs`);
       exitCode = 1;
     } else if (!targetsMet && s.strict) {
       say('\nBENCH_STRICT=1 and a target was missed');
       exitCode = 1;
+    } else if (!targetsMet) {
+      say('\nMISSES: at least one target was missed (see the verdicts above)');
     }
-    if (s.databaseUrl) await removeBenchUser(svc, sessRead);
+    if (s.databaseUrl) await removeBenchUser(svc, own);
     say(`\nJSON ${JSON.stringify(compact(s, res))}`);
   } catch (error) {
     say(`\nERROR: ${error instanceof Error ? error.message : String(error)}`);
@@ -1012,19 +1300,53 @@ async function removeBenchUser(svc, sess) {
 }
 
 function compact(s, res) {
+  const round = (n, d = 3) => (Number.isFinite(n) ? Number(n.toFixed(d)) : null);
   const strip = (x) =>
-    x && { rps: Math.round(x.rps), p50: x.p50, p99: x.p99, non2xx: x.non2xx, errors: x.errors, cpu: cpuCol(x), perCpuSecond: Math.round(x.perCpuSecond) };
+    x && {
+      rps: Math.round(x.rps),
+      p50: x.p50,
+      p99: x.p99,
+      non2xx: x.non2xx,
+      errors: x.errors,
+      cpuMsPerReq: { server: round(x.serverMsPerReq), db: round(x.dbMsPerReq) },
+      cpuPct: { server: x.serverCpu, db: x.dbCpu, gen: x.genCpu, other: x.otherCpu },
+    };
+  const compare = {};
+  for (const [id, byMode] of Object.entries(res.compare)) {
+    compare[id] = {};
+    for (const mode of MODES) {
+      const row = byMode[mode];
+      compare[id][mode] = {
+        ...Object.fromEntries(STORE_COLUMNS.filter(([key]) => row[key]).map(([key]) => [key, strip(row[key])])),
+        ratioRedis: round(row.judged?.vsRedis, 2),
+        ratioPg: round(row.judged?.vsPg, 2),
+        met: row.judged?.met ?? null,
+      };
+    }
+  }
   return {
-    settings: { seconds: s.seconds, runs: s.runs, connections: s.connections, code: codeVersion() },
-    read: strip(res.read),
-    writeSpread: strip(res.write.spread),
-    writeHot: strip(res.write.hot),
-    readDuringLogins: strip(res.loaded.reads),
-    logins: { rps: res.loaded.logins.rps, p50: res.loaded.logins.p50, p99: res.loaded.logins.p99, non2xx: res.loaded.logins.non2xx, errors: res.loaded.logins.errors },
-    createMany: { batchMs: res.createMany.batchMs, seqMs: res.createMany.seqMs, c8Ms: res.createMany.c8Ms, seqRatio: res.createMany.seqRatio, c8Ratio: res.createMany.c8Ratio },
-    concurrent: res.conc.runs.map((r) => ({ kept: r.kept, created: r.created })),
-    rssMb: res.memory.end && { end: res.memory.end.rssMb, peak: res.memory.end.hwmMb, boot: res.memory.boot?.rssMb, steps: res.memory.steps },
-    peer: res.peer && !res.peer.error ? { read: strip(res.peer.read), write: strip(res.peer.write), kept: res.peer.conc.runs.map((r) => r.kept) } : res.peer,
+    settings: { seconds: s.seconds, runs: s.runs, connections: s.connections, scenarios: s.scenarios, peers: s.peers, code: codeVersion() },
+    targets: SPEC,
+    compare,
+    hot: strip(res.hot),
+    readDuringLogins: res.loaded && { ...strip(res.loaded.reads), idleP99: res.loaded.idleP99 },
+    logins: res.loaded && { rps: res.loaded.logins.rps, p50: res.loaded.logins.p50, p99: res.loaded.logins.p99, non2xx: res.loaded.logins.non2xx, errors: res.loaded.logins.errors },
+    createMany: res.createMany && Object.fromEntries(['batchMs', 'seqMs', 'c8Ms', 'seqRatio', 'c8Ratio'].map((k) => [k, round(res.createMany[k], 1)])),
+    concurrent: res.conc && Object.fromEntries(Object.entries(res.conc).map(([key, c]) => [key, c.runs.map((r) => (r.created === undefined ? { kept: r.kept } : { kept: r.kept, created: r.created }))])),
+    rssMb: res.memory.end && { end: round(res.memory.end.rssMb, 1), peak: round(res.memory.end.hwmMb, 1), boot: round(res.memory.boot?.rssMb, 1), steps: res.memory.steps },
+    peerRssMb: Object.fromEntries(Object.entries(res.peerMemory ?? {}).map(([key, m]) => [key, m ? round(m.rssMb, 1) : null])),
+    durability: { postgres: res.pgDurability ?? null, redis: res.redis?.durability ?? null },
+    soak: res.soak && {
+      seconds: s.soakSeconds,
+      load: strip(res.soak.run),
+      curve: res.soak.samples.map((x) => ({ at: x.at, rssMb: round(x.rssMb, 1), peakMb: round(x.hwmMb, 1), requests: x.requests })),
+      baseAt: res.soak.baseAt,
+      growthPct: round(res.soak.growthPct, 1),
+      growthFromFirstMinuteMb: round(res.soak.growthFromFirstMinuteMb, 1),
+      maxRssMb: round(res.soak.maxRssMb, 1),
+      met: res.soak.ok ?? null,
+      indicative: res.soak.indicative ?? false,
+    },
   };
 }
 
@@ -1036,7 +1358,6 @@ module.exports = {
   SPEC,
   envInt,
   settings,
-  sleep,
   say,
   freePort,
   request,
@@ -1046,6 +1367,8 @@ module.exports = {
   stopCannons,
   summarise,
   loadScenario,
+  compareScenario,
+  perConnection,
   describeRun,
   setCpuTargets,
   printTable,
@@ -1056,7 +1379,7 @@ module.exports = {
   fmtInt,
   fmtMs,
   KIB_VALUE,
-  SMALL_VALUE,
+  VALUE_100B,
 };
 
 if (require.main === module) main();
