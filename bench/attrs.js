@@ -515,6 +515,7 @@ class Service {
       NODE_ENV: process.env.NODE_ENV || 'development',
       // As `npm start` runs the service: two malloc arenas (see docs/performance.md, memory).
       MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX || '2',
+      MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ || '1048576',
       // Scenario 5 logs one account in from BENCH_LOGIN_CONNECTIONS connections at once: load, not an
       // attack, so the per-account share of the hash queue (8 by default) must not refuse it.
       LOGIN_MAX_PENDING_PER_ACCOUNT: process.env.LOGIN_MAX_PENDING_PER_ACCOUNT || '64',
