@@ -103,7 +103,8 @@ export function zatoUser(user: UserView, totpEnabled: boolean, approvalNeeded: b
     is_locked: user.isLocked,
     is_approval_needed: approvalNeeded,
     approval_status: toZatoApproval(user.approvalStatus),
-    approval_status_mod_by: user.approvalStatusModBy,
+    // a user id (in Zato's form) or `auto`
+    approval_status_mod_by: isUuid(user.approvalStatusModBy) ? toZatoUserId(user.approvalStatusModBy) : user.approvalStatusModBy,
     approval_status_mod_time: zatoTime(user.approvalStatusModTime),
     password_is_set: true,
     password_expiry: zatoTime(user.passwordExpiresAt),
