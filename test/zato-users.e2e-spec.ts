@@ -184,21 +184,24 @@ describe('Zato users (/zato/sso/user/*)', () => {
   });
 
   describe('GET /user/search', () => {
-    it('pages through matches with Zato\'s paging keys (default page size 50)', async () => {
+    it('pages through matches with Zato\'s paging keys (default page size 50); names match whole unless is_name_exact is false', async () => {
       const tag = uniqueName('srch');
       for (let i = 0; i < 5; i++) await createUser(t, { username: `${tag}-${i}`, displayName: `Searched ${tag}` });
-      const first = expectOk(await zato(t, 'GET', 'user/search', as(admin.ust, { username: tag, paginate: true, page_size: 2, cur_page: 1 })));
+      const search = (fields: Record<string, unknown>) => zato(t, 'GET', 'user/search', as(admin.ust, fields));
+      const first = expectOk(await search({ display_name: tag, is_name_exact: false, paginate: true, page_size: 2, cur_page: 1 }));
       expect(first).toMatchObject({ total: 5, num_pages: 3, page_size: 2, cur_page: 1, has_next_page: true, has_prev_page: false, next_page: 2, prev_page: null });
       expect(first.result.map((u: { username: string }) => u.username)).toEqual([`${tag}-0`, `${tag}-1`]);
       expect(first.result[0].user_id).toMatch(/^zusr/);
-      const last = expectOk(await zato(t, 'GET', 'user/search', as(admin.ust, { username: tag, page_size: 2, cur_page: 3 })));
+      const last = expectOk(await search({ display_name: tag, is_name_exact: false, page_size: 2, cur_page: 3 }));
       expect(last).toMatchObject({ cur_page: 3, has_next_page: false, has_prev_page: true, next_page: null, prev_page: 2 });
       expect(last.result).toHaveLength(1);
-      const all = expectOk(await zato(t, 'GET', 'user/search', as(admin.ust, { display_name: `Searched ${tag}`, is_name_exact: true })));
-      expect(all).toMatchObject({ total: 5, page_size: 50 });
-      const exact = expectOk(await zato(t, 'GET', 'user/search', as(admin.ust, { username: `${tag}-3`, is_name_exact: true })));
-      expect(exact.result.map((u: { username: string }) => u.username)).toEqual([`${tag}-3`]);
-      const byId = expectOk(await zato(t, 'GET', 'user/search', as(admin.ust, { user_id: exact.result[0].user_id })));
+      expect(expectOk(await search({ display_name: tag })).total).toBe(0);
+      expect(expectOk(await search({ display_name: `searched ${tag}` }))).toMatchObject({ total: 5, page_size: 50, cur_page: 1 });
+      expect(expectOk(await search({ display_name: `Searched ${tag}`, page_size: 0, cur_page: -1 }))).toMatchObject({ page_size: 50, cur_page: 1 });
+      const byName = expectOk(await search({ username: `${tag}-3` }));
+      expect(byName.result.map((u: { username: string }) => u.username)).toEqual([`${tag}-3`]);
+      expect(expectOk(await search({ username: tag })).total).toBe(0);
+      const byId = expectOk(await search({ user_id: byName.result[0].user_id }));
       expect(byId).toMatchObject({ total: 1, result: [{ username: `${tag}-3` }] });
     });
 
