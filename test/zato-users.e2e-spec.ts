@@ -63,11 +63,20 @@ describe('Zato users (/zato/sso/user/*)', () => {
     it('approves at once with auto_approve; locks with is_locked; turns TOTP on with totp_key', async () => {
       const username = uniqueName();
       const body = expectOk(await zato(t, 'POST', 'user', as(admin.ust, { username, password: PASSWORD, auto_approve: true, is_totp_enabled: true, totp_key: KEY, totp_label: 'Tessera' })));
-      expect(body).toMatchObject({ approval_status: 'approved', is_totp_enabled: true, is_locked: false });
+      expect(body).toMatchObject({ approval_status: 'approved', is_approval_needed: false, is_totp_enabled: true, is_locked: false, is_active: true, is_internal: false });
       expectZatoError(await zato(t, 'POST', 'user/login', { username, password: PASSWORD, current_app: 'crm' }), 'E005008');
       expectOk(await zato(t, 'POST', 'user/login', { username, password: PASSWORD, current_app: 'crm', totp_code: generateSync({ secret: KEY }) }));
       const locked = expectOk(await zato(t, 'POST', 'user', as(admin.ust, { username: uniqueName(), password: PASSWORD, auto_approve: true, is_locked: true })));
       expect(locked.is_locked).toBe(true);
+    });
+
+    it('creates a user without a password: nobody can log in as them until a super-user sets one', async () => {
+      const username = uniqueName();
+      const body = expectOk(await zato(t, 'POST', 'user', as(admin.ust, { username, email: 'np@example.com', auto_approve: true })));
+      expect(body).toMatchObject({ username, password_is_set: true, approval_status_mod_by: zusr(admin.user.id) });
+      expectZatoError(await zato(t, 'POST', 'user/login', { username, password: '', current_app: 'crm' }), 'E005001');
+      expectOk(await zato(t, 'PATCH', 'user/password', as(admin.ust, { user_id: body.user_id, new_password: 'now it is set' })));
+      await zatoLogin(t, username, 'now it is set');
     });
 
     it('refuses a taken username (E001002), a regular caller (E005001), a short password (E008002)', async () => {

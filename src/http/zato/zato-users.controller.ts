@@ -44,7 +44,8 @@ export class ZatoUsersController extends ZatoRoutes {
 
   /**
    * A super-user creates a user: approved with `auto_approve` (or when approval is not required),
-   * otherwise waiting for a decision. Zato's names that Tessera has no field for are dropped.
+   * otherwise waiting for a decision. Without `password` the user has one nobody knows until it is
+   * set (as Zato lets a super-user create users without one).
    */
   @Post()
   @HttpCode(200)
@@ -56,7 +57,7 @@ export class ZatoUsersController extends ZatoRoutes {
     let user = await this.users.create(
       {
         username: input.text('username') ?? '',
-        password: input.text('password') ?? '',
+        password: input.text('password'),
         email: input.text('email'),
         displayName: input.text('display_name'),
         passwordMustChange: input.bool('password_must_change'),
@@ -256,6 +257,6 @@ export class ZatoUsersController extends ZatoRoutes {
   /** What a caller sees of a user: a super-user every field, a regular user their profile. */
   private async view(user: UserView, full: boolean) {
     const totpEnabled = await this.totp.isEnabled(user.id);
-    return full ? zatoUser(user, totpEnabled, this.config.signupApprovalRequired) : zatoProfile(user, totpEnabled);
+    return full ? zatoUser(user, totpEnabled) : zatoProfile(user, totpEnabled);
   }
 }
