@@ -22,7 +22,8 @@ describe('Zato users (/zato/sso/user/*)', () => {
       const { user, ust } = await zatoUser(t, { email: 'me@example.com', displayName: 'Me' });
       const res = await zato(t, 'GET', 'user', as(ust));
       expect(expectOk(res)).toEqual({
-        cid: expect.any(String), status: 'ok', username: user.username, email: 'me@example.com', display_name: 'Me', is_totp_enabled: false,
+        cid: expect.any(String), status: 'ok', username: user.username, email: 'me@example.com', display_name: 'Me',
+        first_name: null, middle_name: null, last_name: null, is_totp_enabled: false, totp_label: null,
       });
     });
 
@@ -58,6 +59,27 @@ describe('Zato users (/zato/sso/user/*)', () => {
       expect(body.user_id).toMatch(/^zusr[0-9a-f]{32}$/);
       expect(body).not.toHaveProperty('password');
       expectZatoError(await zato(t, 'POST', 'user/login', { username, password: PASSWORD, current_app: 'crm' }), 'E005004');
+    });
+
+    it('keeps every profile field Zato sends, totp_label included, and reads them back', async () => {
+      const username = uniqueName();
+      const fields = {
+        username, email: 'full@example.com', display_name: 'Dee', first_name: 'Dora', middle_name: 'E.', last_name: 'Ellis',
+        password_must_change: true, is_locked: false, is_totp_enabled: true, totp_key: KEY, totp_label: 'Dora at work',
+      };
+      const created = expectOk(await zato(t, 'POST', 'user', as(admin.ust, { ...fields, password: PASSWORD, sign_up_status: 'final' })));
+      const { totp_key: _key, ...readable } = fields;
+      expect(created).toMatchObject(readable);
+      expect(created).not.toHaveProperty('totp_key');
+      expect(expectOk(await zato(t, 'GET', 'user', as(admin.ust, { user_id: created.user_id })))).toMatchObject(readable);
+      expectOk(await zato(t, 'PATCH', 'user', as(admin.ust, { user_id: created.user_id, first_name: null, last_name: 'Ellis-Smith' })));
+      expect(expectOk(await zato(t, 'GET', 'user', as(admin.ust, { user_id: created.user_id })))).toMatchObject({ first_name: null, middle_name: 'E.', last_name: 'Ellis-Smith' });
+    });
+
+    it('refuses a username with white space or over 128 characters, and over-long names, with E008002', async () => {
+      for (const fields of [{ username: 'has space' }, { username: 'u'.repeat(129) }, { username: uniqueName(), last_name: 'x'.repeat(257) }, {}]) {
+        expectZatoError(await zato(t, 'POST', 'user', as(admin.ust, { password: PASSWORD, ...fields })), 'E008002');
+      }
     });
 
     it('approves at once with auto_approve; locks with is_locked; turns TOTP on with totp_key', async () => {
@@ -182,7 +204,8 @@ describe('Zato users (/zato/sso/user/*)', () => {
     it('sets the own TOTP key, or a super-user sets anyone\'s; answers totp_key', async () => {
       const { user, ust } = await zatoUser(t);
       expect(expectOk(await zato(t, 'PATCH', 'user/totp', as(ust, { totp_key: KEY, totp_label: 'Mine' }))).totp_key).toBe(KEY);
-      expect(await t.app.get(TotpService).isEnabled(user.id)).toBe(true);
+      expect(await t.app.get(TotpService).status(user.id)).toEqual({ enabled: true, label: 'Mine' });
+      expect(expectOk(await zato(t, 'GET', 'user', as(ust)))).toMatchObject({ is_totp_enabled: true, totp_label: 'Mine' });
       const other = await createUser(t);
       expectZatoError(await zato(t, 'PATCH', 'user/totp', as(ust, { user_id: zusr(other.id), totp_key: KEY, totp_label: 'x' })), 'E005001');
       expectOk(await zato(t, 'PATCH', 'user/totp', as(admin.ust, { user_id: zusr(other.id), totp_key: KEY, totp_label: 'x' })));
