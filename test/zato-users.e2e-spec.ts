@@ -137,6 +137,16 @@ describe('Zato users (/zato/sso/user/*)', () => {
       expect((await t.app.get(UsersService).get(user.id)).passwordExpiresAt).toBeNull();
     });
 
+    it('turns TOTP on with is_totp_enabled and totp_key, and off again (as Zato\'s TOTP tests do)', async () => {
+      const { user, ust } = await zatoUser(t);
+      expectZatoError(await zato(t, 'PATCH', 'user', as(ust, { is_totp_enabled: true })), 'E008002');
+      expectOk(await zato(t, 'PATCH', 'user', as(ust, { is_totp_enabled: true, totp_key: KEY })));
+      expectZatoError(await zato(t, 'POST', 'user/login', { username: user.username, password: PASSWORD, current_app: 'crm' }), 'E005008');
+      expectOk(await zato(t, 'PATCH', 'user', as(ust, { is_totp_enabled: true })));
+      expectOk(await zato(t, 'PATCH', 'user', as(ust, { is_totp_enabled: false })));
+      expect(await t.app.get(TotpService).isEnabled(user.id)).toBe(false);
+    });
+
     it('refuses a malformed password_expiry with E008002', async () => {
       const user = await createUser(t);
       expectZatoError(await zato(t, 'PATCH', 'user', as(admin.ust, { user_id: zusr(user.id), password_expiry: 'next tuesday' })), 'E008002');

@@ -92,7 +92,7 @@ export class ZatoUsersController extends ZatoRoutes {
     await this.users.update(id, changes, context);
     const locked = input.bool('is_locked');
     if (locked !== undefined) await this.users.setLocked(id, locked, context);
-    if (input.bool('is_totp_enabled') === false) await this.totp.disable(id, context);
+    await this.switchTotp(input, id, context);
     return ok();
   }
 
@@ -228,6 +228,19 @@ export class ZatoUsersController extends ZatoRoutes {
     const current = await this.superUser(input, request);
     await this.linked.remove(fromZatoUserId(input.get('user_id')), this.linkedRecord(input), auditContext(current, request));
     return ok();
+  }
+
+  /**
+   * `is_totp_enabled: false` turns TOTP off; `true` with `totp_key` sets that key (a user has TOTP
+   * exactly while a key is stored, so `true` without a key is refused unless TOTP is on already).
+   */
+  private async switchTotp(input: ZatoInput, id: string, context: ReturnType<typeof auditContext>): Promise<void> {
+    const enabled = input.bool('is_totp_enabled');
+    const key = input.text('totp_key');
+    if (enabled === false) return this.totp.disable(id, context);
+    if (enabled !== true) return;
+    if (key !== undefined) await this.totp.enable(id, key, context, input.text('totp_label') ?? null);
+    else if (!(await this.totp.isEnabled(id))) throw Errors.validation('totp_key is required to turn TOTP on');
   }
 
   /** The user a call acts on: `user_id` when given (another user's needs a super-user), else the caller. */
