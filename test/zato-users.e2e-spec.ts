@@ -76,10 +76,14 @@ describe('Zato users (/zato/sso/user/*)', () => {
       expect(expectOk(await zato(t, 'GET', 'user', as(admin.ust, { user_id: created.user_id })))).toMatchObject({ first_name: null, middle_name: 'E.', last_name: 'Ellis-Smith' });
     });
 
-    it('refuses a username with white space or over 128 characters, and over-long names, with E008002', async () => {
-      for (const fields of [{ username: 'has space' }, { username: 'u'.repeat(129) }, { username: uniqueName(), last_name: 'x'.repeat(257) }, {}]) {
-        expectZatoError(await zato(t, 'POST', 'user', as(admin.ust, { password: PASSWORD, ...fields })), 'E008002');
-      }
+    it("refuses a username by Zato's rules (none or empty E001001, too long E001003, white space E001004), over-long names E008002", async () => {
+      const cases: Array<[Record<string, unknown>, string]> = [
+        [{}, 'E001001'], [{ username: '' }, 'E001001'], [{ username: null }, 'E001001'], [{ username: 'u'.repeat(129) }, 'E001003'],
+        [{ username: 'has space' }, 'E001004'], [{ username: uniqueName(), last_name: 'x'.repeat(257) }, 'E008002'],
+      ];
+      for (const [fields, code] of cases) expectZatoError(await zato(t, 'POST', 'user', as(admin.ust, { password: PASSWORD, ...fields })), code);
+      const { ust } = await zatoUser(t);
+      expectZatoError(await zato(t, 'PATCH', 'user', as(ust, { username: 'new name' })), 'E001004');
     });
 
     it('approves at once with auto_approve; locks with is_locked; turns TOTP on with totp_key', async () => {

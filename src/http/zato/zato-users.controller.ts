@@ -59,7 +59,7 @@ export class ZatoUsersController extends ZatoRoutes {
     const context = auditContext(current, request);
     const approved = input.bool('auto_approve') === true || !this.config.signupApprovalRequired;
     const { username, ...profile } = profileFields(input);
-    if (username === undefined) throw Errors.validation('username is required');
+    if (username === undefined) throw new ZatoRefusal(ZATO_ONLY.usernameInvalid);
     let user = await this.users.create(
       {
         ...profile,
@@ -278,6 +278,13 @@ export class ZatoUsersController extends ZatoRoutes {
   }
 }
 
+/** Zato's username rules, with Zato's codes: not empty, at most 128 characters, no white space. */
+function checkUsername(username: string): void {
+  if (username.length === 0) throw new ZatoRefusal(ZATO_ONLY.usernameInvalid);
+  if (username.length > USERNAME_MAX) throw new ZatoRefusal(ZATO_ONLY.usernameTooLong);
+  if (/\s/.test(username)) throw new ZatoRefusal(ZATO_ONLY.usernameHasWhitespace);
+}
+
 /**
  * The profile fields the body sends (`null` clears one): username (1-128 characters, no white
  * space), e-mail, display, first, middle and last name. Unsent fields are left out.
@@ -286,9 +293,7 @@ function profileFields(input: ZatoInput): ProfileChanges & { username?: string }
   const fields: ProfileChanges & { username?: string } = {};
   if (input.has('username')) {
     const username = input.text('username');
-    if (username !== undefined && (username.length === 0 || username.length > USERNAME_MAX || /\s/.test(username))) {
-      throw Errors.validation(`username must be 1-${USERNAME_MAX} characters without white space`);
-    }
+    if (username !== undefined) checkUsername(username);
     fields.username = username;
   }
   for (const [zato, native, max] of PROFILE_FIELDS) {
