@@ -19,7 +19,7 @@ export interface QueuedWrite<K extends string, I> {
  * pay one. An idle owner's write goes straight out, so nothing waits that need not.
  *
  * Writes are grouped by statement target: the same owner reached the same way (the same UST and
- * owner id for a REST caller, the same owner id in-process), so that the statement's own check of
+ * owner id, or owner UST, for a REST caller; the same owner id in-process), so that the statement's own check of
  * the caller holds for every write it carries. Nothing is merged across owners or callers.
  */
 export class AttrWriteGroups<K extends string, I> {
@@ -72,5 +72,12 @@ export class AttrWriteGroups<K extends string, I> {
 }
 
 function targetKey(target: StatementTarget): string {
-  return target.mode === 'direct' ? `d ${target.ownerId}` : `c ${target.ownerId ?? ''} ${target.ust}`;
+  switch (target.mode) {
+    case 'direct':
+      return `d ${target.ownerId}`;
+    case 'caller':
+      return `c ${target.ownerId ?? ''} ${target.ust}`;
+    case 'caller_token':
+      return `t ${target.ownerUst} ${target.ust}`;
+  }
 }

@@ -1,7 +1,7 @@
 import type { ApprovalStatus, SignUpStatus, UserView } from './user.entity';
 
 /** Fields a user may change on their own profile. */
-export type ProfileChanges = Partial<Pick<UserView, 'email' | 'displayName'>>;
+export type ProfileChanges = Partial<Pick<UserView, 'email' | 'displayName' | 'firstName' | 'middleName' | 'lastName'>>;
 
 /** Fields only a super-user may change (besides the profile). */
 export type AdminChanges = ProfileChanges &
@@ -9,7 +9,11 @@ export type AdminChanges = ProfileChanges &
 
 export interface NewUser extends Omit<AdminChanges, 'username'> {
   username: string;
-  password: string;
+  /**
+   * Absent: a random password nobody knows, so the user cannot log in until a super-user sets one
+   * or a password reset does (Zato's super-users create users without a password).
+   */
+  password?: string;
   approvalStatus?: ApprovalStatus;
 }
 
