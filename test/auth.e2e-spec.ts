@@ -143,7 +143,7 @@ describe('login and logout', () => {
 
       const expired = await createUser(t, { passwordExpiresAt: new Date(Date.now() - 1000) });
       const refused = await t.http().post('/auth/login').send({ username: expired.username, password: PASSWORD, currentApp: 'crm' });
-      expectError(refused, 403, 'password_change_required');
+      expectError(refused, 403, 'password_expired');
       expect(await sessionCount(expired.id)).toBe(0);
     });
   });

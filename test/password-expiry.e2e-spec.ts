@@ -31,9 +31,9 @@ describe('password expiry and must-change', () => {
       expect(quiet.body.warnings).toEqual([]);
     });
 
-    it('refuses an expired password with password_change_required and logs in with newPassword', async () => {
+    it('refuses an expired password with password_expired and logs in with newPassword', async () => {
       const user = await createUser(t, { passwordExpiresAt: new Date(Date.now() - 1000) });
-      expectError(await loginAs(user.username), 403, 'password_change_required');
+      expectError(await loginAs(user.username), 403, 'password_expired');
       expect(await sessionCount(user.id)).toBe(0);
       const res = await loginAs(user.username, { newPassword: 'a brand new password' });
       expect(res.status).toBe(201);

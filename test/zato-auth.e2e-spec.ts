@@ -63,11 +63,11 @@ describe('Zato login and logout (/zato/sso/user/login, /logout)', () => {
     expectOk(await zato(t, 'GET', 'user', { ust: res.body.ust, current_app: 'crm' }));
   });
 
-  it('asks for a new password (E003007) when it must change or has expired, and logs in with new_password', async () => {
+  it('asks for a new password when it must change (E003007) or has expired (E003004), and logs in with new_password', async () => {
     const mustChange = await createUser(t, { passwordMustChange: true });
     expectZatoError(await loginAs(mustChange.username), 'E003007');
     const expired = await createUser(t, { passwordExpiresAt: new Date(Date.now() - 1000) });
-    expectZatoError(await loginAs(expired.username), 'E003007');
+    expectZatoError(await loginAs(expired.username), 'E003004');
     expectOk(await loginAs(expired.username, { new_password: 'a brand new password' }));
     expectOk(await zato(t, 'POST', 'user/login', { username: expired.username, password: 'a brand new password', current_app: 'crm' }));
   });

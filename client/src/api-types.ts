@@ -100,7 +100,7 @@ export interface EnableTotpDto {
 }
 
 /** Stable; clients match on it. */
-export type ErrorCode = "bad_request" | "validation_failed" | "invalid_json" | "unknown_batch_op" | "not_found" | "request_timeout" | "method_not_allowed" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "headers_too_large" | "invalid_credentials" | "session_invalid" | "metrics_unauthorized" | "totp_required" | "forbidden" | "app_not_allowed" | "password_change_required" | "csrf_failed" | "signup_not_allowed" | "signup_not_confirmed" | "not_approved" | "password_reset_invalid" | "session_not_found" | "user_not_found" | "attr_not_found" | "signup_token_invalid" | "linked_auth_not_found" | "user_exists" | "attr_exists" | "signup_confirmed" | "linked_auth_exists" | "signup_token_expired" | "rate_limited" | "attr_decrypt_failed" | "database_unavailable" | "internal_error";
+export type ErrorCode = "bad_request" | "validation_failed" | "invalid_json" | "unknown_batch_op" | "not_found" | "request_timeout" | "method_not_allowed" | "payload_too_large" | "uri_too_long" | "unsupported_media_type" | "headers_too_large" | "invalid_credentials" | "session_invalid" | "metrics_unauthorized" | "totp_required" | "forbidden" | "app_not_allowed" | "password_expired" | "password_change_required" | "csrf_failed" | "signup_not_allowed" | "signup_not_confirmed" | "not_approved" | "password_reset_invalid" | "session_not_found" | "user_not_found" | "attr_not_found" | "signup_token_invalid" | "linked_auth_not_found" | "user_exists" | "attr_exists" | "signup_confirmed" | "linked_auth_exists" | "signup_token_expired" | "rate_limited" | "attr_decrypt_failed" | "database_unavailable" | "internal_error";
 
 export interface ErrorResponse {
   /** The HTTP status. */
@@ -410,7 +410,7 @@ export interface Operations {
     body: LoginDto;
     response: LoginResponse;
     status: 201;
-    errors: 'validation_failed' | 'invalid_json' | 'invalid_credentials' | 'totp_required' | 'app_not_allowed' | 'password_change_required' | 'signup_not_confirmed' | 'not_approved' | 'payload_too_large' | 'unsupported_media_type' | 'rate_limited' | 'internal_error' | 'database_unavailable';
+    errors: 'validation_failed' | 'invalid_json' | 'invalid_credentials' | 'totp_required' | 'app_not_allowed' | 'password_expired' | 'password_change_required' | 'signup_not_confirmed' | 'not_approved' | 'payload_too_large' | 'unsupported_media_type' | 'rate_limited' | 'internal_error' | 'database_unavailable';
   };
   auth_logout: {
     method: 'POST';

@@ -109,7 +109,9 @@ export class AuthService {
     if (input.newPassword !== undefined) {
       // As with any password change, sessions opened under the old password end.
       await this.users.setPassword(user.id, input.newPassword, null, { actorId: user.id, app: input.currentApp, remoteAddr: client.remoteAddr });
-    } else if (expired || user.passwordMustChange) {
+    } else if (expired) {
+      throw Errors.passwordExpired();
+    } else if (user.passwordMustChange) {
       throw Errors.passwordChangeRequired();
     } else if (user.passwordExpiresAt && user.passwordExpiresAt.getTime() - now < this.config.passwordExpiryWarningDays * DAY_MS) {
       warnings.push('password_expiring');

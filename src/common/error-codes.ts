@@ -23,6 +23,7 @@ export const ERROR_STATUS = {
   totp_required: 401,
   forbidden: 403,
   app_not_allowed: 403,
+  password_expired: 403,
   password_change_required: 403,
   csrf_failed: 403,
   signup_not_allowed: 403,

@@ -38,6 +38,7 @@ export const Errors = {
   superUserRequired: () => new TesseraError('forbidden', 'super-user rights required'),
   csrfFailed: (message: string) => new TesseraError('csrf_failed', message),
   appNotAllowed: () => new TesseraError('app_not_allowed', 'application is not on the list of allowed apps'),
+  passwordExpired: () => new TesseraError('password_expired', 'password has expired: log in again with newPassword'),
   passwordChangeRequired: () =>
     new TesseraError('password_change_required', 'password must be changed: log in again with newPassword'),
   sessionNotFound: (message = 'no such live session') => new TesseraError('session_not_found', message),

@@ -28,7 +28,7 @@ export class AuthController {
    * script ever holds it; with `LOGIN_COOKIE=always` every login also sets the cookie.
    */
   @Post('login')
-  @ApiCall({ summary: 'Log in', status: 201, response: LoginResponse, auth: 'none', hasBody: true, errors: ['invalid_credentials', 'totp_required', 'app_not_allowed', 'password_change_required', 'signup_not_confirmed', 'not_approved', 'rate_limited', 'validation_failed'] })
+  @ApiCall({ summary: 'Log in', status: 201, response: LoginResponse, auth: 'none', hasBody: true, errors: ['invalid_credentials', 'totp_required', 'app_not_allowed', 'password_expired', 'password_change_required', 'signup_not_confirmed', 'not_approved', 'rate_limited', 'validation_failed'] })
   @UseInterceptors(LoginMetricsInterceptor)
   // The answer carries the UST: no cache (browser, proxy) may keep a copy.
   @Header('Cache-Control', 'no-store')

@@ -154,7 +154,7 @@ export const tesseraPagesPlugin: FastifyPluginAsync<TesseraPagesOptions> = async
       if (error.code === 'totp_required') {
         return page(reply, 401, loginPage({ ...view, formError: 'Enter the one-time code from your authenticator app.' }));
       }
-      if (error.code === 'password_change_required') {
+      if (error.code === 'password_expired' || error.code === 'password_change_required') {
         return page(reply, 403, loginPage({ ...view, formError: 'Your password has expired or must be changed before you can sign in.' }));
       }
       // Said only after the right password (as the API answers).

@@ -29,6 +29,7 @@ export const ZATO_SUB_STATUS: Record<ErrorCode, string> = {
   totp_required: 'E005008',
   forbidden: ZATO_NOT_ALLOWED,
   app_not_allowed: 'E004001',
+  password_expired: 'E003004',
   password_change_required: 'E003007',
   csrf_failed: ZATO_NOT_ALLOWED,
   signup_not_allowed: 'E004002',
