@@ -14,7 +14,7 @@ describe("the CLI for Zato's clients", () => {
 
   it('create-super-user and totp-reset --key give the super-user Zato\'s tests log in as, again and again with one code', async () => {
     const username = uniqueName('admin');
-    expect((await cliWith(t, { SSO_PASSWORD: PASSWORD }, 'create-super-user', username)).code).toBe(0);
+    expect((await cliWith(t, { SSO_PASSWORD: PASSWORD }, 'create-super-user', username, '--email', 'test@example.com')).code).toBe(0);
     const totp = await cliWith(t, {}, 'totp-reset', username, '--key', KEY);
     expect(totp.code).toBe(0);
     expect(totp.stdout).not.toContain(KEY);
@@ -26,8 +26,18 @@ describe("the CLI for Zato's clients", () => {
     for (let i = 0; i < 5; i++) usts.push(expectOk(await zato(t, 'POST', 'user/login', { ...login, totp_code: code })).ust);
     const me = expectOk(await zato(t, 'GET', 'user', { ust: usts[0], current_app: 'crm' }));
     expect(me).toMatchObject({
-      username, is_super_user: true, approval_status: 'approved', approval_status_mod_by: 'auto', is_approval_needed: false, is_totp_enabled: true,
+      username, email: 'test@example.com', is_super_user: true, approval_status: 'approved', approval_status_mod_by: 'auto',
+      is_approval_needed: false, is_totp_enabled: true,
     });
+  });
+
+  it('create-super-user refuses a password on the command line (exit 2, nothing created): it comes from SSO_PASSWORD or standard input', async () => {
+    const username = uniqueName('admin');
+    const run = await cliWith(t, {}, 'create-super-user', username, '--password', 'on the command line');
+    expect(run.code).toBe(2);
+    expect(run.stdout).not.toContain('on the command line');
+    const { rows } = await t.pg.query('SELECT count(*)::int AS n FROM sso_user WHERE username = $1', [username]);
+    expect(rows[0].n).toBe(0);
   });
 
   it('password-reset-token gives a token that Zato\'s password reset opens and completes', async () => {

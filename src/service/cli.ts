@@ -18,7 +18,8 @@ import { openServiceDatabase } from './service-database';
 
 const USAGE = `usage: npm run cli -- <command>   (or, where Tessera is installed as a package: npx tessera <command>)
   migrate                       apply pending database migrations
-  create-super-user <username>  create a super-user (password from SSO_PASSWORD or standard input)
+  create-super-user <username> [--email <address>]
+                                create a super-user (password from SSO_PASSWORD or standard input)
   purge                         delete expired sessions and attributes now
   rotate-keys [batch-size]      re-seal encrypted attributes and TOTP secrets with the newest key of ENCRYPTION_KEYS
   password-reset-token <username>
@@ -43,6 +44,12 @@ async function readPassword(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
+/** A usage problem: said with the usage, exit status 2. */
+function usageError(problem: string): number {
+  out(`${problem}\n${USAGE}`);
+  return 2;
+}
+
 /** Progress for commands whose stdout carries only a secret (a token, a key): it goes to stderr. */
 function say(line: string) {
   process.stderr.write(`${line}\n`);
@@ -61,6 +68,15 @@ function lifecycleArgs(command: string, args: string[]): LifecycleCommand | stri
   if (rest.length === 0) return { command, username };
   if (rest.length === 2 && rest[0] === '--key' && rest[1]) return { command, username, key: rest[1] };
   return 'totp-reset takes a username and optionally --key <base32>';
+}
+
+/** `create-super-user <username> [--email <address>]` (the password never on the command line). */
+function superUserArgs(args: string[]): { username: string; email?: string } | string {
+  const [username, ...rest] = args;
+  if (!username || username.startsWith('--')) return 'create-super-user needs a username';
+  if (rest.length === 0) return { username };
+  if (rest.length === 2 && rest[0] === '--email' && rest[1]) return { username, email: rest[1] };
+  return 'create-super-user takes a username and optionally --email <address> (the password comes from SSO_PASSWORD or standard input)';
 }
 
 async function runLifecycle(ctx: INestApplicationContext, run: LifecycleCommand): Promise<number> {
@@ -123,26 +139,21 @@ async function main(argv: string[]): Promise<number> {
   }
   // Arguments are checked before the database opens: a usage error changes nothing.
   const lifecycle = lifecycleArgs(command, args);
-  if (typeof lifecycle === 'string') {
-    out(`${lifecycle}\n${USAGE}`);
-    return 2;
-  }
+  if (typeof lifecycle === 'string') return usageError(lifecycle);
+  const superUser = command === 'create-super-user' ? superUserArgs(args) : undefined;
+  if (typeof superUser === 'string') return usageError(superUser);
   const { config, embedded, applied } = await openServiceDatabase(lifecycle ? say : out);
   try {
     if (command === 'migrate') {
       out(applied.length ? `applied: ${applied.join(', ')}` : 'no pending migrations');
       return 0;
     }
-    if (command === 'create-super-user') {
-      const username = args[0];
-      if (!username) {
-        out('create-super-user needs a username');
-        return 2;
-      }
+    if (superUser) {
+      const { username, email } = superUser;
       const password = await readPassword();
       return await withContext(config, async (ctx) => {
         try {
-          const user = await ctx.get(UsersService).create({ username, password, isSuperUser: true });
+          const user = await ctx.get(UsersService).create({ username, password, email, isSuperUser: true });
           out(`created super-user ${user.username} (${user.id})`);
           return 0;
         } catch (error) {
