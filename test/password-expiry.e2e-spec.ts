@@ -120,3 +120,52 @@ describe('PASSWORD_EXPIRY_WARNING_DAYS=5', () => {
     expect((await send(beyond.username)).body.warnings).toEqual([]);
   });
 });
+
+describe('PASSWORD_EXPIRY_DAYS=730 (Zato\'s default): every password a user sets expires', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await startTestApp({ PASSWORD_EXPIRY_DAYS: '730', SIGNUP_APPS: 'web' })));
+  afterAll(() => t.close());
+
+  const expiresAt = async (userId: string) =>
+    (await t.pg.query('SELECT password_expires_at AS at FROM sso_user WHERE id = $1', [userId])).rows[0].at as Date | null;
+  const expectInAbout730Days = (at: Date | null) => expect(Math.abs(at!.getTime() - (Date.now() + 730 * DAY_MS))).toBeLessThan(60_000);
+
+  it('on create, on sign-up, on a change of one\'s own password and on a super-user\'s set without days', async () => {
+    const created = await createUser(t);
+    expectInAbout730Days(await expiresAt(created.id));
+
+    const username = `signup-${created.id.slice(0, 8)}`;
+    expect((await t.http().post('/auth/signup').send({ username, password: PASSWORD, app: 'web' })).status).toBe(201);
+    const { rows } = await t.pg.query('SELECT id FROM sso_user WHERE username = $1', [username]);
+    expectInAbout730Days(await expiresAt(rows[0].id));
+
+    const me = await loggedInUser(t, { passwordExpiresAt: new Date(Date.now() + DAY_MS) });
+    await t.http().put('/users/me/password').set('Authorization', me.auth).send({ oldPassword: PASSWORD, newPassword: 'a new password of mine' }).expect(204);
+    expectInAbout730Days(await expiresAt(me.user.id));
+
+    const admin = await loggedInUser(t, { isSuperUser: true });
+    await t.http().put(`/users/${created.id}/password`).set('Authorization', admin.auth).send({ password: 'set by the admin' }).expect(204);
+    expectInAbout730Days(await expiresAt(created.id));
+  });
+
+  it('keeps an expiry given explicitly, and null when a caller says never', async () => {
+    const given = new Date(Date.now() + 3 * DAY_MS);
+    const user = await createUser(t, { passwordExpiresAt: given });
+    expect((await expiresAt(user.id))!.getTime()).toBe(given.getTime());
+    const never = await createUser(t, { passwordExpiresAt: null });
+    expect(await expiresAt(never.id)).toBeNull();
+  });
+});
+
+describe('PASSWORD_EXPIRY_DAYS unset (0): passwords never expire by themselves', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await startTestApp()));
+  afterAll(() => t.close());
+
+  it('creates users, and changes passwords, without an expiry', async () => {
+    const me = await loggedInUser(t);
+    await t.http().put('/users/me/password').set('Authorization', me.auth).send({ oldPassword: PASSWORD, newPassword: 'a new password of mine' }).expect(204);
+    const { rows } = await t.pg.query('SELECT password_expires_at AS at FROM sso_user WHERE id = $1', [me.user.id]);
+    expect(rows[0].at).toBeNull();
+  });
+});

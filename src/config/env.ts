@@ -67,6 +67,7 @@ export const ENV_NAMES: Record<string, string> = {
   signupTokenTtlSeconds: 'SIGNUP_TOKEN_TTL',
   totpReplayProtection: 'TOTP_REPLAY_PROTECTION',
   passwordExpiryWarningDays: 'PASSWORD_EXPIRY_WARNING_DAYS',
+  passwordExpiryDays: 'PASSWORD_EXPIRY_DAYS',
   passwordResetTtlSeconds: 'PASSWORD_RESET_TTL',
   // The module extra `zatoCompat` (which controllers to mount), not a Tessera option: the service reads it.
   zatoCompat: 'ZATO_COMPAT',

@@ -84,6 +84,11 @@ export interface TesseraOptions {
   totpReplayProtection?: boolean;
   /** Login answers the warning `password_expiring` when the password expires within this many days. Default: 30. */
   passwordExpiryWarningDays?: number;
+  /**
+   * A password a user sets (created, signed up, changed, reset) expires this many days later;
+   * 0: never (the default, as current guidance advises against forced rotation). Zato's is 730.
+   */
+  passwordExpiryDays?: number;
   /** How long a password reset token (and the reset key it gives) stays usable. Default: 3600. */
   passwordResetTtlSeconds?: number;
 }
@@ -152,6 +157,7 @@ export const DEFAULTS = {
   signupTokenTtlSeconds: 86400,
   totpReplayProtection: true,
   passwordExpiryWarningDays: 30,
+  passwordExpiryDays: 0,
   passwordResetTtlSeconds: 3600,
 } satisfies Omit<TesseraConfig, 'databaseUrl' | 'directDatabaseUrl' | 'isProduction' | 'encryptionKeys' | 'metricsToken'>;
 
@@ -181,6 +187,7 @@ const MINIMUM: Partial<Record<keyof TesseraConfig, number>> = {
   auditRetentionDays: 0,
   signupTokenTtlSeconds: 1,
   passwordExpiryWarningDays: 0,
+  passwordExpiryDays: 0,
   passwordResetTtlSeconds: 60,
 };
 

@@ -32,8 +32,9 @@ const SQL = {
   // The user and its token together: either both exist or neither.
   insert: `
     WITH u AS (
-      INSERT INTO sso_user (id, username, password_hash, email, display_name, is_super_user, approval_status, sign_up_status)
-      VALUES ($1, $2, $3, $4, $5, false, 'pending', 'before_confirmation') RETURNING id)
+      INSERT INTO sso_user (id, username, password_hash, email, display_name, is_super_user, approval_status, sign_up_status,
+                            password_expires_at)
+      VALUES ($1, $2, $3, $4, $5, false, 'pending', 'before_confirmation', $9) RETURNING id)
     INSERT INTO sso_signup_token (token_hash, user_id, app, expires_at)
     SELECT $6, u.id, $7, now() + make_interval(secs => $8) FROM u
     RETURNING expires_at AS "expiresAt"`,
@@ -91,7 +92,7 @@ export class SignupService {
     const rows = await this.db
       .query<{ expiresAt: Date }>('signup_insert', SQL.insert, [
         userId, input.username, passwordHash, input.email ?? null, input.displayName ?? null,
-        hashToken(confirmToken), input.app, this.config.signupTokenTtlSeconds,
+        hashToken(confirmToken), input.app, this.config.signupTokenTtlSeconds, this.users.passwordExpiry(),
       ])
       .catch((error) => Promise.reject(uniqueUsername(error)));
     await this.audit.record({ type: 'signup', userId, actorId: userId, app: input.app }, context);

@@ -79,7 +79,7 @@ const SQL = {
   setPassword: `
     WITH u AS (
       UPDATE sso_user SET password_hash = $2, password_last_set = now(), password_must_change = false,
-                          password_expires_at = NULL, updated_at = now()
+                          password_expires_at = now() + make_interval(days => $4::int), updated_at = now()
       WHERE id = $1 RETURNING id),
     ended AS (DELETE FROM sso_session s USING u WHERE s.user_id = u.id AND s.id IS DISTINCT FROM $3::uuid)
     SELECT id FROM u`,
@@ -117,7 +117,7 @@ export class UsersService {
         input.displayName ?? null,
         input.isSuperUser ?? false,
         input.approvalStatus ?? 'approved',
-        input.passwordExpiresAt ?? null,
+        input.passwordExpiresAt === undefined ? this.passwordExpiry() : input.passwordExpiresAt,
         input.passwordMustChange ?? false,
         approvalModBy(context),
         input.firstName ?? null,
@@ -222,7 +222,7 @@ export class UsersService {
   async setPassword(userId: string, newPassword: string, keepSessionId: string | null = null, context: AuditContext = {}): Promise<void> {
     this.checkPasswordPolicy(newPassword);
     const passwordHash = await this.hasher.hash(newPassword);
-    const rows = await this.db.query('user_set_password', SQL.setPassword, [userId, passwordHash, keepSessionId]);
+    const rows = await this.db.query('user_set_password', SQL.setPassword, [userId, passwordHash, keepSessionId, this.passwordExpiryDays()]);
     if (rows.length === 0) throw Errors.userNotFound();
     await this.audit.record({ type: 'password_changed', userId }, context);
   }
@@ -285,10 +285,20 @@ export class UsersService {
     this.checkPasswordPolicy(password);
     const passwordHash = await this.hasher.hash(password);
     const rows = await this.db.query('user_admin_set_password', SQL.adminSetPassword, [
-      userId, passwordHash, options.mustChange ?? false, options.expiresInDays ?? null,
+      userId, passwordHash, options.mustChange ?? false, options.expiresInDays ?? this.passwordExpiryDays(),
     ]);
     if (rows.length === 0) throw Errors.userNotFound();
     await this.audit.record({ type: 'password_changed', userId }, context);
+  }
+
+  /** When a password set now expires (`PASSWORD_EXPIRY_DAYS`), or null: never. */
+  passwordExpiry(): Date | null {
+    const days = this.passwordExpiryDays();
+    return days === null ? null : new Date(Date.now() + days * 86_400_000);
+  }
+
+  private passwordExpiryDays(): number | null {
+    return this.config.passwordExpiryDays > 0 ? this.config.passwordExpiryDays : null;
   }
 
   /** Throws validation_failed for a password the policy refuses, before any work that would spend something. */
