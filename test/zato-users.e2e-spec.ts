@@ -105,11 +105,11 @@ describe('Zato users (/zato/sso/user/*)', () => {
       await zatoLogin(t, username, 'now it is set');
     });
 
-    it('refuses a taken username (E001002), a regular caller (E005001), a short password (E008002)', async () => {
+    it('refuses a taken username (E001002), a regular caller (E005001), a short password (E003002)', async () => {
       const { user, ust } = await zatoUser(t);
       expectZatoError(await zato(t, 'POST', 'user', as(admin.ust, { username: user.username, password: PASSWORD })), 'E001002');
       expectZatoError(await zato(t, 'POST', 'user', as(ust, { username: uniqueName(), password: PASSWORD })), 'E005001');
-      expectZatoError(await zato(t, 'POST', 'user', as(admin.ust, { username: uniqueName(), password: 'short' })), 'E008002');
+      expectZatoError(await zato(t, 'POST', 'user', as(admin.ust, { username: uniqueName(), password: 'short' })), 'E003002');
     });
   });
 

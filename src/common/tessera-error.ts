@@ -19,6 +19,11 @@ export class TesseraError extends HttpException {
     message: string,
     /** For errors that pass by themselves (rate limits): when to try again, sent as `Retry-After`. */
     readonly retryAfterSeconds?: number,
+    /**
+     * Which rule a `validation_failed` broke, where a transport tells rules apart (Zato's password
+     * codes); not part of the body, whose message already says it in words.
+     */
+    readonly rule?: ValidationRule,
   ) {
     super({ statusCode: statusOf(code), code, message } satisfies ErrorBody, statusOf(code));
     this.name = 'TesseraError';
@@ -29,8 +34,11 @@ export class TesseraError extends HttpException {
   }
 }
 
+/** Validation rules a transport may name by a code of its own. */
+export type ValidationRule = 'password_too_short';
+
 export const Errors = {
-  validation: (message: string) => new TesseraError('validation_failed', message),
+  validation: (message: string, rule?: ValidationRule) => new TesseraError('validation_failed', message, undefined, rule),
   invalidJson: () => new TesseraError('invalid_json', 'request body is not valid JSON'),
   invalidCredentials: () => new TesseraError('invalid_credentials', 'invalid username or password'),
   sessionInvalid: () => new TesseraError('session_invalid', 'session is missing, expired or revoked'),

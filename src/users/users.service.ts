@@ -309,7 +309,7 @@ export class UsersService {
   private checkPasswordPolicy(password: string) {
     checkText({ password });
     if ([...password].length < this.config.passwordMinLength) {
-      throw Errors.validation(`password must be at least ${this.config.passwordMinLength} characters`);
+      throw Errors.validation(`password must be at least ${this.config.passwordMinLength} characters`, 'password_too_short');
     }
   }
 }

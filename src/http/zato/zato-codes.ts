@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../../common/error-codes';
+import type { ValidationRule } from '../../common/tessera-error';
 
 /** Zato's answer when it does not tell why: "not allowed". */
 export const ZATO_NOT_ALLOWED = 'E005001';
@@ -54,6 +55,11 @@ export const ZATO_SUB_STATUS: Record<ErrorCode, string> = {
   attr_decrypt_failed: 'E008004',
   database_unavailable: 'E008004',
   internal_error: 'E008004',
+};
+
+/** Zato's codes for the validation rules it tells apart (TesseraError.rule); others are E008002. */
+export const ZATO_RULE_SUB_STATUS: Record<ValidationRule, string> = {
+  password_too_short: 'E003002',
 };
 
 /** Zato's codes for what only the Zato transport refuses (its own rules, not a Tessera error). */

@@ -2,8 +2,9 @@ import { applyDecorators, ArgumentsHost, Catch, Controller, ExceptionFilter, Inj
 import { HttpAdapterHost } from '@nestjs/core';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { describeError } from '../../common/describe-error';
+import { TesseraError } from '../../common/tessera-error';
 import { toErrorBody } from '../exception.filter';
-import { ZATO_SUB_STATUS } from './zato-codes';
+import { ZATO_RULE_SUB_STATUS, ZATO_SUB_STATUS } from './zato-codes';
 import { newCid, ZatoBadRequest, ZatoRefusal } from './zato-wire';
 
 /** Where the Zato routes are mounted. */
@@ -39,7 +40,9 @@ export class ZatoExceptionFilter implements ExceptionFilter {
     const body = toErrorBody(exception);
     if (body.statusCode >= 500 && body.code !== 'database_unavailable') this.logger.error(describeError(exception));
     const status = body.statusCode >= 500 ? body.statusCode : ZATO_ERROR_STATUS;
-    adapter.reply(response, { cid: newCid(), status: 'error', sub_status: [ZATO_SUB_STATUS[body.code]] }, status);
+    const rule = exception instanceof TesseraError ? exception.rule : undefined;
+    const subStatus = rule ? ZATO_RULE_SUB_STATUS[rule] : ZATO_SUB_STATUS[body.code];
+    adapter.reply(response, { cid: newCid(), status: 'error', sub_status: [subStatus] }, status);
   }
 }
 
