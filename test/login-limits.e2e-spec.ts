@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { AuthService, TesseraError } from '../src';
+import { accountKey } from '../src/auth/login-limits.service';
 import { PasswordHasher } from '../src/crypto/password-hasher.service';
 import { SweeperService } from '../src/sweeper/sweeper.service';
 import { createUser, PASSWORD, sleep, startTestApp, TestApp, uniqueName } from './support/test-app';
@@ -71,6 +72,15 @@ describe('login limits', () => {
       expect(hashes).not.toHaveBeenCalled();
     });
 
+    it('keeps a hash of the username, never its text: a password typed into the username field stays out of the table', async () => {
+      const typedByMistake = `My Secret Password ${randomBytes(4).toString('hex')}`;
+      expect((await attempt(t, typedByMistake, 'whatever', newAddress())).status).toBe(401);
+      expect(await counter(accountKey(typedByMistake))).toMatchObject({ failures: 1 });
+      expect(await counter(accountKey(typedByMistake.toUpperCase()))).toMatchObject({ failures: 1 });
+      const { rows } = await t.pg.query('SELECT count(*)::int AS n FROM sso_login_limit WHERE key ILIKE $1', [`%${typedByMistake.slice(-8)}%`]);
+      expect(rows[0].n).toBe(0);
+    });
+
     it('allows one attempt after a block, blocks twice as long after its failure, and forgets it all on success', async () => {
       const user = await createUser(t);
       const address = newAddress();
@@ -79,11 +89,11 @@ describe('login limits', () => {
       await sleep(1100);
       expect((await attempt(t, user.username, 'wrong again', address)).status).toBe(401);
       expect(expectRateLimited(await attempt(t, user.username, PASSWORD, address), 2)).toBe(2);
-      expect(await counter(`account:${user.username.toLowerCase()}`)).toMatchObject({ failures: 2, strikes: 2 });
+      expect(await counter(accountKey(user.username))).toMatchObject({ failures: 2, strikes: 2 });
       await sleep(2100);
 
       expect((await attempt(t, user.username, PASSWORD, address)).status).toBe(201);
-      expect(await counter(`account:${user.username.toLowerCase()}`)).toBeUndefined();
+      expect(await counter(accountKey(user.username))).toBeUndefined();
       // A fresh start: the full number of failures again before a block (from other addresses: this
       // one has 4 of its 6 failures).
       for (let i = 0; i < 3; i++) expect((await attempt(t, user.username, 'wrong password', newAddress())).status).toBe(401);
@@ -244,7 +254,7 @@ describe('login limits', () => {
         const answers = await Promise.all(Array.from({ length: 12 }, () => attempt(off, user.username, PASSWORD, address)));
         expect(answers.map((res) => res.status)).toEqual(answers.map(() => 201));
         const { rowCount } = await off.pg.query('SELECT 1 FROM sso_login_limit WHERE key = ANY($1)', [
-          [`account:${user.username.toLowerCase()}`, `address:${address}`],
+          [accountKey(user.username), `address:${address}`],
         ]);
         expect(rowCount).toBe(0);
       } finally {
@@ -273,8 +283,8 @@ describe('login limits', () => {
 
   describe('the sweeper', () => {
     it('deletes counters whose window has passed, and keeps live ones', async () => {
-      const old = `account:${uniqueName('old')}`;
-      const live = `account:${uniqueName('live')}`;
+      const old = accountKey(uniqueName('old'));
+      const live = accountKey(uniqueName('live'));
       await t.pg.query(
         `INSERT INTO sso_login_limit (key, failures, strikes, expires_at) VALUES ($1, 1, 0, now() - interval '1 second'), ($2, 1, 0, now() + interval '1 hour')`,
         [old, live],

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { Errors } from '../common/tessera-error';
 import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
 import { Db } from '../database/db';
@@ -56,6 +57,14 @@ const SQL = {
 };
 
 /**
+ * The counter key of an account: a hash of the username as typed (any case), never the text. A
+ * user who types a password into the username field must not leave it in the database.
+ */
+export function accountKey(username: string): string {
+  return `account:${createHash('sha256').update(username.toLowerCase(), 'utf8').digest('base64url')}`;
+}
+
+/**
  * Limits on password guessing, shared by every instance through PostgreSQL: failed logins are
  * counted per account (username, any case) and per client address; past a maximum the key is
  * blocked for a while that doubles with each further block. A blocked attempt is refused before
@@ -74,7 +83,7 @@ export class LoginLimits {
   ) {}
 
   keysFor(username: string, remoteAddr: string | null): LoginKeys {
-    return { account: `account:${username.toLowerCase()}`, address: remoteAddr ? `address:${remoteAddr}` : null };
+    return { account: accountKey(username), address: remoteAddr ? `address:${remoteAddr}` : null };
   }
 
   /** Seconds until the attempt may be made, when one of its keys is blocked; otherwise null. */
