@@ -239,3 +239,28 @@ describe('password reset tokens and the sweeper', () => {
     expect(rows).toEqual([{ live: true }]);
   });
 });
+
+describe('password reset requests are limited like failed logins (no mailbox flooding)', () => {
+  let t: TestApp;
+  const outbox = new Outbox();
+  beforeAll(async () => (t = await startTestApp({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_BLOCK_SECONDS: '60' }, [], { passwordResetNotifier: outbox })));
+  afterAll(() => t.close());
+
+  const ask = (credential: string) => t.http().post('/auth/password-reset').send({ credential });
+
+  it('refuses a fourth request for one credential with 429 and Retry-After, found or not, and sends nothing more', async () => {
+    const user = await createUser(t);
+    for (const credential of [user.username, uniqueName('nobody')]) {
+      for (let i = 0; i < 3; i++) expect((await ask(credential)).status).toBe(202);
+      const refused = await ask(credential);
+      expect(refused.status).toBe(429);
+      expect(refused.body.code).toBe('rate_limited');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    }
+    await sleep(100);
+    expect(outbox.sent.filter((r) => r.userId === user.id)).toHaveLength(3);
+    // Any case of the username is the same credential; another user is not affected.
+    expect((await ask(user.username.toUpperCase())).status).toBe(429);
+    expect((await ask((await createUser(t)).username)).status).toBe(202);
+  });
+});

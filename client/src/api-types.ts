@@ -430,7 +430,7 @@ export interface Operations {
     body: PasswordResetRequestDto;
     response: PasswordResetRequestedResponse;
     status: 202;
-    errors: 'validation_failed' | 'invalid_json' | 'payload_too_large' | 'unsupported_media_type' | 'internal_error' | 'database_unavailable';
+    errors: 'validation_failed' | 'invalid_json' | 'payload_too_large' | 'unsupported_media_type' | 'rate_limited' | 'internal_error' | 'database_unavailable';
   };
   health_live: {
     method: 'GET';

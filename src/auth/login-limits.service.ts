@@ -129,6 +129,19 @@ export class LoginLimits {
     ]);
   }
 
+  /**
+   * A request that costs someone else something whether or not it succeeds (a password reset
+   * message to a mailbox): refused while its credential or address is blocked, otherwise counted
+   * as a failure would be, under keys of its own, so a flood is blocked as a guesser is.
+   */
+  async countRequest(kind: 'password_reset', credential: string, remoteAddr: string | null): Promise<void> {
+    if (!this.config.loginLimits) return;
+    const keys = { account: `${kind}:${accountKey(credential)}`, address: remoteAddr ? `${kind}:address:${remoteAddr}` : null };
+    const blockedFor = await this.blockedFor(keys);
+    if (blockedFor !== null) throw Errors.rateLimited(blockedFor);
+    await this.failed(keys);
+  }
+
   /** A successful login: the account's failures and blocks are forgotten. */
   async succeeded(keys: LoginKeys): Promise<void> {
     if (!this.config.loginLimits) return;

@@ -6,6 +6,7 @@ import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
 import { generateSessionToken, hashToken, isWellFormedToken } from '../crypto/token';
 import { Db } from '../database/db';
 import { UsersService } from '../users/users.service';
+import { LoginLimits } from './login-limits.service';
 import { PASSWORD_RESET_NOTIFIER, PasswordResetNotifier } from './password-reset-notifier';
 
 /** What accessing a reset token answers: the key that, with the token, sets the new password. */
@@ -79,6 +80,7 @@ export class PasswordResetService {
     private readonly audit: AuditService,
     @Inject(PASSWORD_RESET_NOTIFIER) private readonly notifier: PasswordResetNotifier,
     @Inject(TESSERA_CONFIG) private readonly config: TesseraConfig,
+    private readonly limits: LoginLimits,
   ) {}
 
   /**
@@ -87,6 +89,8 @@ export class PasswordResetService {
    * either way.
    */
   async request(credential: string, context: AuditContext = {}): Promise<void> {
+    // Every request counts, found or not (the answer must not tell), so nobody can flood a mailbox.
+    await this.limits.countRequest('password_reset', credential, context.remoteAddr ?? null);
     const token = generateSessionToken();
     const [target] = await this.db.query<ResetTarget>('password_reset_request', SQL.request, [
       credential, hashToken(token), this.config.passwordResetTtlSeconds,

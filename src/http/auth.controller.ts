@@ -54,7 +54,7 @@ export class AuthController {
   // --- user lifecycle (issue 9): password reset in Zato's three steps ---
 
   @Post('password-reset')
-  @ApiCall({ summary: 'Ask for a password reset token (delivered out of band); the same answer whether or not the user exists', status: 202, response: PasswordResetRequestedResponse, auth: 'none', hasBody: true })
+  @ApiCall({ summary: 'Ask for a password reset token (delivered out of band); the same answer whether or not the user exists', status: 202, response: PasswordResetRequestedResponse, auth: 'none', hasBody: true, errors: ['rate_limited'] })
   @HttpCode(202)
   async requestPasswordReset(@Body() body: PasswordResetRequestDto, @Req() request: HttpRequest) {
     await this.passwordReset.request(body.credential, { remoteAddr: clientInfo(request).remoteAddr });
