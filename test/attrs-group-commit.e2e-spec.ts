@@ -3,7 +3,7 @@ import { AttrMeta, SessionAttrService, TesseraError, UserAttrService } from '../
 import { loggedInUser, sleep, startTestApp, TestApp } from './support/test-app';
 
 /**
- * Group commit per owner (src/attributes/attr-write-groups.ts). To make merging deterministic, a
+ * Group commit per owner (src/attributes/attr-call-groups.ts). To make merging deterministic, a
  * test holds a row lock in its own transaction: the first write to the owner goes out and waits on
  * that lock, the writes that follow queue behind it, and when the lock is released they go out
  * together. The statements the service sends are recorded by name (every query of every pg client
@@ -29,7 +29,7 @@ function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
   );
 }
 
-describe('group commit of concurrent single writes to one owner', () => {
+describe('group commit of concurrent single calls to one owner', () => {
   let t: TestApp;
   let attrs: SessionAttrService;
   let statements: ReturnType<typeof recordStatements>;
@@ -62,9 +62,9 @@ describe('group commit of concurrent single writes to one owner', () => {
   const holdAttr = (table: string, ownerId: string, name: string) =>
     hold(`SELECT 1 FROM ${table} WHERE owner_id = $1 AND name = $2 FOR UPDATE`, [ownerId, name]);
 
-  /** Waits until `count` writes queue behind a statement in flight. */
-  async function queuedBehind(service: SessionAttrService | UserAttrService, count: number) {
-    const groups = service['groups'];
+  /** Waits until `count` writes (or reads) queue behind a statement in flight. */
+  async function queuedBehind(service: SessionAttrService | UserAttrService, count: number, which: 'groups' | 'readGroups' = 'groups') {
+    const groups = service[which];
     for (let i = 0; i < 500 && groups.queued < count; i++) await sleep(10);
     expect(groups.queued).toBe(count);
   }
@@ -214,6 +214,29 @@ describe('group commit of concurrent single writes to one owner', () => {
     expect(final.expiresAt!.getTime()).toBe(new Date(session.expiresAt).getTime());
     expect((a1 as { value: AttrMeta }).value.expiresAt).toEqual(final.expiresAt);
     expect((a2 as { value: AttrMeta }).value.expiresAt).toEqual(final.expiresAt);
+  });
+
+  it('merges gets of one owner that queue behind a read: each caller gets its own copy of what the next statement read', async () => {
+    const { session } = await loggedInUser(t);
+    await attrs.setMany(session, [{ name: 'a', value: { n: 1 } }, { name: 'b', value: 'bee', encrypt: true }]);
+    await attrs.set(session, 'a', { n: 2 });
+    // Reads take no row locks: the test's transaction holds the table itself for a moment.
+    await hold('SELECT 1 AS one', []);
+    await locker!.query('LOCK TABLE sso_session_attr IN ACCESS EXCLUSIVE MODE');
+    statements.names.length = 0;
+
+    const first = attrs.get(session, 'a');
+    await sleep(50);
+    const rest = ['a', 'b', 'missing', 'a'].map((name) => attrs.get(session, name));
+    await queuedBehind(attrs, 4, 'readGroups');
+    await locker!.query('COMMIT');
+
+    const [one, a1, b, missing, a2] = await Promise.all([first, ...rest]);
+    expect(statements.names).toEqual(['attr_session_direct_read_1', 'attr_session_direct_read']);
+    expect([one!.value, a1!.value, b!.value, missing, a2!.value]).toEqual([{ n: 2 }, { n: 2 }, 'bee', null, { n: 2 }]);
+    expect(b!.encrypted).toBe(true);
+    (a1!.value as { n: number }).n = 99;
+    expect(a2!.value).toEqual({ n: 2 });
   });
 
   it('never merges a batch: a failing createMany stays all-or-nothing while single sets around it succeed', async () => {

@@ -22,7 +22,7 @@ export type AttrOp = 'create' | 'set' | 'update' | 'updateEach' | 'read' | 'prob
 /**
  * Operations that exist only as batches: `list` takes no items; `updateEach` and `deleteEach` are
  * `update` and `delete` without the all-or-nothing check, for writes of several callers merged into
- * one statement (attr-write-groups.ts), where each item succeeds or fails on its own.
+ * one statement (attr-call-groups.ts), where each item succeeds or fails on its own.
  */
 export const BATCH_ONLY_OPS: ReadonlySet<AttrOp> = new Set(['list', 'updateEach', 'deleteEach']);
 

@@ -6,7 +6,7 @@ import { Db } from '../database/db';
 import { AttrCodec } from './attr-codec';
 import { ATTR_TABLE, AttrOp, OwnerKind } from './attr-sql';
 import { AttrRow, AttrStatements } from './attr-statements';
-import { AttrWriteGroups, QueuedWrite } from './attr-write-groups';
+import { AttrCallGroups, QueuedCall } from './attr-call-groups';
 import type { Attr, AttrItem, AttrMeta, ExpiryItem, JsonValue, OwnerRef, UpdateItem, WriteOptions } from './attr.types';
 import { checkBatch, checkEncrypt, checkExpiration, checkName } from './attr-validation';
 import { directAccess, isOwnerAccess, OwnerAccess } from './owner-access';
@@ -20,7 +20,7 @@ const OPS = [
 ] as const;
 type OpName = (typeof OPS)[number];
 
-/** Single writes that concurrent callers of one owner may share a statement for (attr-write-groups.ts). */
+/** Single writes that concurrent callers of one owner may share a statement for (attr-call-groups.ts). */
 type MergeKind = 'set' | 'delete' | 'expiry';
 
 /** One item as its statement takes it: the value encoded (and sealed) already. */
@@ -53,7 +53,8 @@ export type BoundAttrs = {
 export abstract class AttrService {
   private readonly statements: AttrStatements;
   private readonly codec: AttrCodec;
-  private readonly groups: AttrWriteGroups<MergeKind, MergeInput>;
+  private readonly groups: AttrCallGroups<MergeKind, MergeInput>;
+  private readonly readGroups: AttrCallGroups<'get', { access: OwnerAccess; name: string }>;
 
   protected constructor(
     readonly kind: OwnerKind,
@@ -63,7 +64,8 @@ export abstract class AttrService {
   ) {
     this.statements = new AttrStatements(kind, db, config);
     this.codec = new AttrCodec(kind, cipher, config);
-    this.groups = new AttrWriteGroups(config.attrMaxBatch, (writes) => this.runMerged(writes));
+    this.groups = new AttrCallGroups(config.attrMaxBatch, (writes) => this.runMerged(writes));
+    this.readGroups = new AttrCallGroups(config.attrMaxBatch, (reads) => this.runMergedReads(reads));
   }
 
   of(owner: AttrOwner): BoundAttrs {
@@ -175,8 +177,14 @@ export abstract class AttrService {
     return this.updateMany(owner, items.map(({ name, expiration }) => ({ name, expiration })));
   }
 
+  /**
+   * Concurrent gets of one owner through one access may share a statement (as writes do): a get
+   * that arrives while another is in flight reads with the next statement, a state no older.
+   */
   async get(owner: AttrOwner, name: string): Promise<Attr | null> {
-    return (await this.getMany(owner, [name]))[0];
+    const access = this.access(owner);
+    checkName(name);
+    return this.readGroups.submit(access.target, 'get', { access, name });
   }
 
   /** One entry per asked name, in the order asked: the attribute, or `null` when there is none. */
@@ -265,7 +273,23 @@ export abstract class AttrService {
    * which is the one it wrote or a later one. Deletes and expiry changes run without the
    * all-or-nothing check, so that one caller's missing name is that caller's `attr_not_found` alone.
    */
-  private async runMerged(writes: Array<QueuedWrite<MergeKind, MergeInput>>): Promise<void> {
+  /** One read for gets that concurrent callers made to one owner; each caller decodes its own copy. */
+  private async runMergedReads(reads: Array<QueuedCall<'get', { access: OwnerAccess; name: string }>>): Promise<void> {
+    const names = [...new Set(reads.map((read) => read.input.name))];
+    const rows = await this.statements.run(reads[0].input.access.target, 'read', [names]);
+    const found = new Map(rows[0].name === null ? [] : rows.map((row) => [row.name!, row]));
+    for (const read of reads) {
+      try {
+        read.input.access.admit(rows[0]);
+        const row = found.get(read.input.name);
+        read.resolve(row ? { ...toMeta(row), value: this.codec.decode(row) } : null);
+      } catch (error) {
+        read.reject(error);
+      }
+    }
+  }
+
+  private async runMerged(writes: Array<QueuedCall<MergeKind, MergeInput>>): Promise<void> {
     const { kind } = writes[0];
     const lastPerName = new Map(writes.map((write) => [write.input.item.name, write.input.item]));
     const items = [...lastPerName.values()].sort((a, b) => byteOrder(a.name, b.name));
