@@ -1,4 +1,4 @@
-import { generateSync } from 'otplib';
+import { createGuardrails, generateSync } from 'otplib';
 import { KeyRotationService, TotpService } from '../src';
 import { createUser, loggedInUser, PASSWORD, startTestApp, TestApp } from './support/test-app';
 
@@ -52,14 +52,23 @@ describe('TOTP', () => {
       expect(await t.app.get(TotpService).isEnabled(me.user.id)).toBe(false);
     });
 
-    it('refuses a key that is not base32 of at least 16 bytes, changing nothing', async () => {
+    it('refuses a key that is not base32 of at least 10 bytes, changing nothing', async () => {
       const me = await loggedInUser(t);
-      for (const key of ['JBSWY3DPEHPK3PXP', 'not base32 at all!!!!!!!!!!!!', 'A'.repeat(300), 42, null]) {
+      for (const key of ['JBSWY3DPEHPK3PX', 'JBSWY3DP', 'not base32 at all!!!!!!!!!!!!', 'A'.repeat(300), 42, null]) {
         const res = await t.http().put('/users/me/totp').set('Authorization', me.auth).send({ key });
         expectError(res, 400, 'validation_failed');
       }
       expect(await t.app.get(TotpService).isEnabled(me.user.id)).toBe(false);
       expect((await loginWith(me.user.username)).status).toBe(201);
+    });
+
+    it('takes an 80-bit key (16 characters, as older authenticators and Zato used) and logs in with its codes', async () => {
+      const me = await loggedInUser(t);
+      const short = 'JBSWY3DPEHPK3PXP';
+      expect((await t.http().put('/users/me/totp').set('Authorization', me.auth).send({ key: short })).status).toBe(200);
+      expectError(await loginWith(me.user.username), 401, 'totp_required');
+      const code = generateSync({ secret: short, guardrails: createGuardrails({ MIN_SECRET_BYTES: 10 }) });
+      expect((await loginWith(me.user.username, { totpCode: code })).status).toBe(201);
     });
 
     it("lets a super-user set and clear another user's TOTP, and only a super-user", async () => {

@@ -105,6 +105,17 @@ describe('Zato users (/zato/sso/user/*)', () => {
       await zatoLogin(t, username, 'now it is set');
     });
 
+    it('keeps sign_up_status on create: before_confirmation cannot log in (E005003), final can; another value is E008002', async () => {
+      const pending = uniqueName();
+      const body = expectOk(await zato(t, 'POST', 'user', as(admin.ust, { username: pending, password: PASSWORD, auto_approve: true, sign_up_status: 'before_confirmation' })));
+      expect(body.sign_up_status).toBe('before_confirmation');
+      expectZatoError(await zato(t, 'POST', 'user/login', { username: pending, password: PASSWORD, current_app: 'crm' }), 'E005003');
+      const final = uniqueName();
+      expect(expectOk(await zato(t, 'POST', 'user', as(admin.ust, { username: final, password: PASSWORD, auto_approve: true, sign_up_status: 'final' }))).sign_up_status).toBe('final');
+      await zatoLogin(t, final, PASSWORD);
+      expectZatoError(await zato(t, 'POST', 'user', as(admin.ust, { username: uniqueName(), password: PASSWORD, sign_up_status: 'maybe' })), 'E008002');
+    });
+
     it('refuses a taken username (E001002), a regular caller (E005001), a short password (E003002)', async () => {
       const { user, ust } = await zatoUser(t);
       expectZatoError(await zato(t, 'POST', 'user', as(admin.ust, { username: user.username, password: PASSWORD })), 'E001002');

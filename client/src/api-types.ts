@@ -95,7 +95,7 @@ export interface DeletedListResponse {
 }
 
 export interface EnableTotpDto {
-  /** A base32 key (A-Z, 2-7; at least 26 characters). Without it, one is generated. */
+  /** A base32 key (A-Z, 2-7; at least 16 characters, 10 bytes). Without it, a 20-byte one is generated. */
   key?: string;
 }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { generateSecret, generateSync, generateURI, verifySync } from 'otplib';
+import { createGuardrails, generateSecret, generateSync, generateURI, verifySync } from 'otplib';
 import { AuditContext } from '../audit/audit-event.entity';
 import { AuditService } from '../audit/audit.service';
 import { Errors, TesseraError } from '../common/tessera-error';
@@ -15,8 +15,15 @@ export interface TotpEnrollment {
   uri: string;
 }
 
-/** RFC 4648 base32 of at least 16 bytes (otplib's minimum), as authenticator apps show it. */
-const BASE32_KEY = /^[A-Z2-7]{26,128}$/;
+/**
+ * RFC 4648 base32 of at least 10 bytes (80 bits, 16 characters), as authenticator apps show it.
+ * Keys Tessera generates have 20 bytes; a key set from outside may be as short as the 80-bit keys
+ * that older authenticators and Zato's deployments used (Zato's own test key is one), so that those
+ * users move over without enrolling again. otplib's default minimum is 16 bytes: its guardrail is
+ * lowered to match.
+ */
+const BASE32_KEY = /^[A-Z2-7]{16,128}$/;
+const GUARDRAILS = createGuardrails({ MIN_SECRET_BYTES: 10 });
 const ISSUER = 'Tessera';
 /** Codes of the previous and the next 30-second step are accepted too (clock drift). */
 const TOLERANCE_SECONDS = 30;
@@ -97,7 +104,7 @@ export class TotpService {
     if (code === undefined || code === '') return 'missing';
     if (!/^\d{6}$/.test(code)) return 'wrong';
     const secret = this.open(userId, row.sealed, row.keyId);
-    const result = verifySync({ secret, token: code, epochTolerance: TOLERANCE_SECONDS });
+    const result = verifySync({ secret, token: code, epochTolerance: TOLERANCE_SECONDS, guardrails: GUARDRAILS });
     if (!result.valid) return 'wrong';
     // A TOTP verification's result carries the time step the code matched (otplib types it as a union with HOTP's).
     const { timeStep } = result as { timeStep: number };
@@ -157,9 +164,9 @@ export class TotpService {
 
 function normalizeKey(key: string): string {
   const secret = key.replace(/[\s=]/g, '').toUpperCase();
-  if (!BASE32_KEY.test(secret)) throw Errors.validation('key must be base32 (A-Z, 2-7) of at least 16 bytes (26 characters)');
+  if (!BASE32_KEY.test(secret)) throw Errors.validation('key must be base32 (A-Z, 2-7) of at least 10 bytes (16 characters)');
   try {
-    generateSync({ secret });
+    generateSync({ secret, guardrails: GUARDRAILS });
   } catch {
     throw Errors.validation('key is not a usable TOTP key');
   }

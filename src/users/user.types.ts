@@ -15,6 +15,8 @@ export interface NewUser extends Omit<AdminChanges, 'username'> {
    */
   password?: string;
   approvalStatus?: ApprovalStatus;
+  /** `before_confirmation`: the user must still confirm a sign-up before logging in. Default `final`. */
+  signUpStatus?: SignUpStatus;
 }
 
 export interface UserPage {

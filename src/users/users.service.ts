@@ -46,8 +46,8 @@ const SQL = {
   insert: `
     INSERT INTO sso_user AS u (id, username, password_hash, email, display_name, is_super_user, approval_status,
                                password_expires_at, password_must_change, approval_status_mod_by, approval_status_mod_time,
-                               first_name, middle_name, last_name)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now(), $11, $12, $13)
+                               first_name, middle_name, last_name, sign_up_status)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now(), $11, $12, $13, $14)
     RETURNING ${VIEW}`,
   // Whether TOTP is on comes with the user, so a login without TOTP takes no second lookup.
   forLogin: `
@@ -123,6 +123,7 @@ export class UsersService {
         input.firstName ?? null,
         input.middleName ?? null,
         input.lastName ?? null,
+        input.signUpStatus ?? 'final',
       ])
       .catch((error) => Promise.reject(uniqueUsername(error)));
     await this.audit.record({ type: 'user_created', userId: rows[0].id }, context);

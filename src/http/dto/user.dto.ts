@@ -88,7 +88,7 @@ export class ListUsersQuery {
 // --- user lifecycle: TOTP and passwords set by a super-user (issue 9) ---
 
 export class EnableTotpDto {
-  @ApiPropertyOptional({ maxLength: 256, description: 'A base32 key (A-Z, 2-7; at least 26 characters). Without it, one is generated.' })
+  @ApiPropertyOptional({ maxLength: 256, description: 'A base32 key (A-Z, 2-7; at least 16 characters, 10 bytes). Without it, a 20-byte one is generated.' })
   @NotNullWhenGiven() @IsString() @MaxLength(256) key?: string;
 }
 

@@ -60,6 +60,10 @@ export class ZatoUsersController extends ZatoRoutes {
     const approved = input.bool('auto_approve') === true || !this.config.signupApprovalRequired;
     const { username, ...profile } = profileFields(input);
     if (username === undefined) throw new ZatoRefusal(ZATO_ONLY.usernameInvalid);
+    const signUpStatus = input.text('sign_up_status');
+    if (signUpStatus !== undefined && signUpStatus !== 'before_confirmation' && signUpStatus !== 'final') {
+      throw Errors.validation('sign_up_status must be before_confirmation or final');
+    }
     let user = await this.users.create(
       {
         ...profile,
@@ -67,6 +71,7 @@ export class ZatoUsersController extends ZatoRoutes {
         password: input.text('password'),
         passwordMustChange: input.bool('password_must_change'),
         approvalStatus: approved ? 'approved' : 'pending',
+        signUpStatus,
       },
       context,
     );
