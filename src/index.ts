@@ -4,7 +4,7 @@
  */
 
 // The module and its settings
-export { TesseraModule, TESSERA_CONTROLLERS } from './tessera.module';
+export { TesseraModule, TESSERA_CONTROLLERS, ZATO_CONTROLLERS } from './tessera.module';
 export type { TesseraModuleAsyncOptions, TesseraModuleExtras, TesseraModuleOptions } from './tessera.module';
 export { ConfigError, resolveOptions, TESSERA_CONFIG } from './config/options';
 export type { LoginCookieMode, TesseraConfig, TesseraOptions } from './config/options';
@@ -65,6 +65,11 @@ export { TesseraExceptionFilter, toErrorBody } from './http/exception.filter';
 // OpenAPI: the document of an application's routes, and serving it with its UI
 export { buildOpenApiDocument, mountOpenApi, SESSION_COOKIE_NAME } from './http/openapi/document';
 export type { MountOpenApiOptions, OpenApiDocumentOptions } from './http/openapi/document';
+
+// Zato's SSO REST surface (docs/zato.md)
+export { InvalidJsonBody } from './http/zato/zato-input';
+export { ZATO_PATH_PREFIX } from './http/zato/zato.filter';
+export { ZATO_SUB_STATUS } from './http/zato/zato-codes';
 
 // Database
 export { MIGRATIONS_TABLE, runMigrations, tesseraMigrations } from './database/migrate';

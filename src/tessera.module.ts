@@ -32,6 +32,10 @@ import { SignupService } from './users/signup.service';
 import { LinkedAuthService } from './users/linked-auth.service';
 import { SignupController } from './http/signup.controller';
 import { LinkedAuthController } from './http/linked-auth.controller';
+import { ZatoAttrControllers } from './http/zato/zato-attrs.controller';
+import { ZatoAuthController } from './http/zato/zato-auth.controller';
+import { ZatoSessionsController } from './http/zato/zato-sessions.controller';
+import { ZatoUsersController } from './http/zato/zato-users.controller';
 
 /** Options of the module itself, beside Tessera's settings. */
 export interface TesseraModuleExtras {
@@ -44,6 +48,12 @@ export interface TesseraModuleExtras {
    * instance implementing PasswordResetNotifier. Default: none, the token is dropped (docs/operations.md).
    */
   passwordResetNotifier?: PasswordResetNotifierOption;
+  /**
+   * Mount Zato's SSO REST surface under `/zato/sso/*` (docs/zato.md), with or without `routes`.
+   * Zato's clients send JSON bodies on GET and DELETE too, without a content type: the host must
+   * hand those routes the parsed body (Tessera's service does). Default: off.
+   */
+  zatoCompat?: boolean;
 }
 
 /** The host's notifier, if it gave one, in place of the default. */
@@ -51,6 +61,9 @@ function notifierProviders(notifier: PasswordResetNotifierOption | undefined): P
   if (!notifier) return [];
   return [typeof notifier === 'function' ? { provide: PASSWORD_RESET_NOTIFIER, useClass: notifier } : { provide: PASSWORD_RESET_NOTIFIER, useValue: notifier }];
 }
+
+/** Zato's SSO REST surface, as mounted with `zatoCompat: true`. */
+export const ZATO_CONTROLLERS = [ZatoAuthController, ZatoUsersController, ZatoSessionsController, ...ZatoAttrControllers];
 
 /** The REST API, as mounted with `routes: true`. */
 export const TESSERA_CONTROLLERS = [
@@ -63,10 +76,10 @@ const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIO
 })
   .setClassMethodName('forRoot')
   // Every extra is named in the defaults: Nest strips only those keys from the options passed to TESSERA_CONFIG.
-  .setExtras<TesseraModuleExtras>({ routes: false, isGlobal: true, passwordResetNotifier: undefined }, (definition, extras) => ({
+  .setExtras<TesseraModuleExtras>({ routes: false, isGlobal: true, passwordResetNotifier: undefined, zatoCompat: false }, (definition, extras) => ({
     ...definition,
     global: extras.isGlobal,
-    controllers: extras.routes ? TESSERA_CONTROLLERS : [],
+    controllers: [...(extras.routes ? TESSERA_CONTROLLERS : []), ...(extras.zatoCompat ? ZATO_CONTROLLERS : [])],
     // Providers of the dynamic module come after the static ones and take their place.
     providers: [...(definition.providers ?? []), ...notifierProviders(extras.passwordResetNotifier)],
   }))

@@ -11,13 +11,18 @@ import { CALLER_CTE } from '../sessions/session-sql';
  * statement, so nothing it wrote remains.
  */
 export type OwnerKind = 'session' | 'user';
-export type AccessMode = 'caller' | 'direct';
+/**
+ * `caller`: a REST caller's UST and an owner id (or none: the caller's own); `caller_token`: a REST
+ * caller's UST and the UST of the session acted on (Zato's `target_ust`; session attributes only);
+ * `direct`: an owner id the calling code vouches for.
+ */
+export type AccessMode = 'caller' | 'caller_token' | 'direct';
 export type AttrOp = 'create' | 'set' | 'update' | 'read' | 'probe' | 'list' | 'delete';
 
 export const ATTR_TABLE: Record<OwnerKind, string> = { session: 'sso_session_attr', user: 'sso_user_attr' };
 
 /** Parameters the owner part takes; the operation's own parameters follow them. */
-export const OWNER_PARAMS: Record<AccessMode, number> = { caller: 4, direct: 1 };
+export const OWNER_PARAMS: Record<AccessMode, number> = { caller: 4, caller_token: 4, direct: 1 };
 
 /**
  * `owner(id, live_until, allowed)`. For REST calls ($1-$3: see CALLER_CTE; $4 owner id, NULL for
@@ -26,16 +31,21 @@ export const OWNER_PARAMS: Record<AccessMode, number> = { caller: 4, direct: 1 }
  * `live_until` caps a session attribute's expiry by its session's.
  */
 function ownerCte(kind: OwnerKind, mode: AccessMode): string {
-  if (mode === 'caller') {
-    return kind === 'session'
-      ? `${CALLER_CTE},
+  if (mode !== 'direct') {
+    if (kind === 'session') {
+      // `caller`: $4 a session id (NULL: the caller's own); `caller_token`: $4 the hash of the UST of
+      // the session acted on, so the owner is found by the hash, as the caller is, never by a raw token.
+      const target = mode === 'caller' ? 't.id = COALESCE($4::uuid, c.id)' : 't.token_hash = $4::bytea';
+      return `${CALLER_CTE},
   owner AS (
     SELECT t.id, CASE WHEN t.id = c.id THEN c.expires_at ELSE t.expires_at END AS live_until,
            (t.user_id = c.user_id OR c.is_super_user) AS allowed
-    FROM caller c JOIN sso_session t ON t.id = COALESCE($4::uuid, c.id)
+    FROM caller c JOIN sso_session t ON ${target}
     WHERE t.expires_at > now()
-  )`
-      : `${CALLER_CTE},
+  )`;
+    }
+    if (mode === 'caller_token') throw new Error('caller_token access names a session, not a user');
+    return `${CALLER_CTE},
   owner AS (
     SELECT u.id, NULL::timestamptz AS live_until, (u.id = c.user_id OR c.is_super_user) AS allowed
     FROM caller c JOIN sso_user u ON u.id = COALESCE($4::uuid, c.user_id)
@@ -167,7 +177,7 @@ function operation(op: AttrOp, table: string, p: (n: number) => string, single: 
 export function buildAttrStatement(kind: OwnerKind, mode: AccessMode, op: AttrOp, single = false): { name: string; text: string } {
   const base = OWNER_PARAMS[mode];
   const { ctes, result, check } = operation(op, ATTR_TABLE[kind], (n) => `$${base + n}`, single && op !== 'list');
-  const caller = mode === 'caller';
+  const caller = mode !== 'direct';
   const text = `WITH ${ownerCte(kind, mode)}${ctes ? `,\n  ${ctes}` : ''}
 SELECT ${caller ? 'c.id IS NOT NULL' : 'true'} AS authed, ${caller ? 'c.id' : 'NULL::uuid'} AS caller_session_id,
        ${caller ? 'c.is_super_user' : 'true'} AS caller_is_super, ${caller ? 'c.touch_due' : 'false'} AS touch_due,

@@ -29,7 +29,10 @@ export interface AttrRow {
  * the owner that a REST caller's UST names, checked by the statement itself (`ownerId` null: the
  * caller's own session or user).
  */
-export type StatementTarget = { mode: 'direct'; ownerId: string } | { mode: 'caller'; ust: string; ownerId: string | null };
+export type StatementTarget =
+  | { mode: 'direct'; ownerId: string }
+  | { mode: 'caller'; ust: string; ownerId: string | null }
+  | { mode: 'caller_token'; ust: string; ownerUst: string };
 
 /** deadlock_detected, serialization_failure */
 const RETRYABLE = new Set(['40P01', '40001']);
@@ -54,9 +57,12 @@ export class AttrStatements {
    */
   async run(target: StatementTarget, op: AttrOp, params: unknown[][]): Promise<AttrRow[]> {
     const prefix =
-      target.mode === 'caller'
-        ? [hashToken(target.ust), this.config.sessionIdleTimeoutSeconds, this.config.sessionTouchIntervalSeconds, target.ownerId]
-        : [target.ownerId];
+      target.mode === 'direct'
+        ? [target.ownerId]
+        : [
+            hashToken(target.ust), this.config.sessionIdleTimeoutSeconds, this.config.sessionTouchIntervalSeconds,
+            target.mode === 'caller' ? target.ownerId : hashToken(target.ownerUst),
+          ];
     const single = params.length > 0 && params[0].length === 1;
     const { name, text } = this.statement(target.mode, op, single);
     const values = [...prefix, ...(single ? params.map((p) => p[0]) : params)];

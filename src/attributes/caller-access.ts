@@ -4,7 +4,7 @@ import { hashToken, isWellFormedToken } from '../crypto/token';
 import { Db } from '../database/db';
 import { SessionsService } from '../sessions/sessions.service';
 import type { OwnerKind } from './attr-sql';
-import type { AttrRow } from './attr-statements';
+import type { AttrRow, StatementTarget } from './attr-statements';
 import { OwnerAccess, ownerNotFound } from './owner-access';
 
 const ALIAS_CACHE_LIMIT = 10_000;
@@ -33,11 +33,30 @@ export class CallerAccess {
   ) {}
 
   async run<T>(kind: OwnerKind, ust: string, ownerId: string | null, work: (access: OwnerAccess) => Promise<T>): Promise<CallerOutcome<T>> {
-    if (!isWellFormedToken(ust)) throw Errors.sessionInvalid();
+    return this.runOn(kind, { mode: 'caller', ust, ownerId }, async () => ownerId ?? (await this.aliasOwner(kind, ust)), work);
+  }
+
+  /**
+   * The same for a session named by its UST (Zato's `target_ust`) instead of its id, still in one
+   * statement: the session is found by the hash of that UST. A UST of no live session, or of another
+   * user's session for a caller who is not a super-user, answers as a missing session.
+   */
+  async runOnSessionToken<T>(ust: string, targetUst: string, work: (access: OwnerAccess) => Promise<T>): Promise<CallerOutcome<T>> {
+    if (!isWellFormedToken(targetUst)) throw ownerNotFound('session');
+    return this.runOn('session', { mode: 'caller_token', ust, ownerUst: targetUst }, () => this.aliasOwner('session', targetUst), work);
+  }
+
+  private async runOn<T>(
+    kind: OwnerKind,
+    target: Exclude<StatementTarget, { mode: 'direct' }>,
+    sealingOwnerId: () => Promise<string>,
+    work: (access: OwnerAccess) => Promise<T>,
+  ): Promise<CallerOutcome<T>> {
+    if (!isWellFormedToken(target.ust)) throw Errors.sessionInvalid();
     let callerSessionId: string | undefined;
     const access: OwnerAccess = {
       kind,
-      target: { mode: 'caller', ust, ownerId },
+      target,
       admit: (head: AttrRow) => {
         if (!head.authed) throw Errors.sessionInvalid();
         callerSessionId = head.caller_session_id ?? undefined;
@@ -45,7 +64,7 @@ export class CallerAccess {
         if (!head.owner_id) throw kind === 'user' && !head.caller_is_super ? Errors.superUserRequired() : ownerNotFound(kind);
         if (!head.allowed) throw kind === 'session' ? ownerNotFound(kind) : Errors.superUserRequired();
       },
-      sealingOwnerId: async () => ownerId ?? (await this.aliasOwner(kind, ust)),
+      sealingOwnerId,
     };
     const result = await work(access);
     return { result, callerSessionId };

@@ -18,6 +18,8 @@ export interface ServiceConfig extends Omit<TesseraConfig, 'databaseUrl' | 'dire
   pages: boolean;
   /** Serve the OpenAPI document at /openapi.json and its UI at /docs. */
   openapi: boolean;
+  /** Serve Zato's SSO REST surface under /zato/sso/* (docs/zato.md). */
+  zatoCompat: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -133,6 +135,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     shutdownTimeoutSeconds: int('SHUTDOWN_TIMEOUT') ?? 10,
     pages: bool('PAGES') ?? true,
     openapi: bool('OPENAPI') ?? true,
+    zatoCompat: bool('ZATO_COMPAT') ?? false,
   };
   if (service.port > 65535) problems.push(`PORT must be at most 65535, got ${service.port}`);
   if (service.bodyLimitBytes < 1024) problems.push('BODY_LIMIT_BYTES must be at least 1024');
@@ -153,7 +156,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
 /** Tessera's module options out of the service's settings (the database URL must be known by now). */
 export function tesseraOptions(config: ServiceConfig): TesseraOptions {
   if (!config.databaseUrl) throw new ConfigError('no database URL (the service starts the embedded server before this)');
-  const { nodeEnv: _env, port: _port, host: _host, logLevel: _level, bodyLimitBytes: _limit, trustProxy: _proxy, shutdownTimeoutSeconds: _shutdown, pages: _pages, openapi: _openapi, isProduction, ...options } = config;
+  const { nodeEnv: _env, port: _port, host: _host, logLevel: _level, bodyLimitBytes: _limit, trustProxy: _proxy, shutdownTimeoutSeconds: _shutdown, pages: _pages, openapi: _openapi, zatoCompat: _zato, isProduction, ...options } = config;
   return { ...options, databaseUrl: config.databaseUrl, directDatabaseUrl: config.directDatabaseUrl, production: isProduction };
 }
 

@@ -73,10 +73,12 @@ export async function createApp(config: ServiceConfig, options: CreateAppOptions
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   });
-  registerJsonBodies(adapter.getInstance(), config.bodyLimitBytes);
+  registerJsonBodies(adapter.getInstance(), config.bodyLimitBytes, config.zatoCompat);
   const root: DynamicModule = {
     module: class TesseraService {},
-    imports: [TesseraModule.forRoot({ ...tesseraOptions(config), routes: true, passwordResetNotifier: options.passwordResetNotifier }), ...(options.imports ?? [])],
+    imports: [TesseraModule.forRoot({
+      ...tesseraOptions(config), routes: true, zatoCompat: config.zatoCompat, passwordResetNotifier: options.passwordResetNotifier,
+    }), ...(options.imports ?? [])],
   };
   const app = await NestFactory.create<NestFastifyApplication>(root, adapter, {
     logger,

@@ -167,7 +167,7 @@ export class SessionsService {
 
 /** Dates inside row_to_json come back as strings; turn them into Dates like the other columns. */
 function reviveUserDates(user: UserView): UserView {
-  for (const key of ['passwordLastSet', 'passwordExpiresAt', 'createdAt', 'updatedAt'] as const) {
+  for (const key of ['passwordLastSet', 'passwordExpiresAt', 'approvalStatusModTime', 'createdAt', 'updatedAt'] as const) {
     const value = user[key] as unknown;
     if (typeof value === 'string') (user as unknown as Record<string, Date>)[key] = new Date(value);
   }

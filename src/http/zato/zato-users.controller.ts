@@ -1,0 +1,257 @@
+import { Body, Delete, Get, HttpCode, Inject, Patch, Post, Req } from '@nestjs/common';
+import { Errors } from '../../common/tessera-error';
+import { TESSERA_CONFIG, TesseraConfig } from '../../config/options';
+import { CurrentSession, SessionsService } from '../../sessions/sessions.service';
+import { LinkedAuthService, LinkedAuthType } from '../../users/linked-auth.service';
+import { TotpService } from '../../users/totp.service';
+import type { UserView } from '../../users/user.entity';
+import type { AdminChanges } from '../../users/user.types';
+import { MAX_SEARCH_PAGE_SIZE, UsersService } from '../../users/users.service';
+import { auditContext } from '../audit-context';
+import { ZATO_ONLY } from './zato-codes';
+import { ZatoInput } from './zato-input';
+import { ZatoController } from './zato.filter';
+import { ZatoRequest, ZatoRoutes } from './zato-routes';
+import { fromZatoApproval, fromZatoUserId, ok, parseZatoTime, toZatoUserId, zatoProfile, zatoTime, zatoUser, ZatoRefusal } from './zato-wire';
+
+/** Fields a user may change on their own account (Zato's regular attributes Tessera keeps). */
+const OWN_FIELDS = ['username', 'email', 'display_name'] as const;
+/** Fields only a super-user may change. */
+const SUPER_USER_FIELDS = ['is_locked', 'password_expiry', 'password_must_change', 'approval_status'] as const;
+
+/** Zato's `/zato/sso/user/*`: accounts, passwords, approval, locks, TOTP, search, linked auth records. */
+@ZatoController('user')
+export class ZatoUsersController extends ZatoRoutes {
+  constructor(
+    sessions: SessionsService,
+    @Inject(TESSERA_CONFIG) config: TesseraConfig,
+    private readonly users: UsersService,
+    private readonly totp: TotpService,
+    private readonly linked: LinkedAuthService,
+  ) {
+    super(sessions, config);
+  }
+
+  /** The caller's own profile; with `user_id`, a super-user sees every field of any user. */
+  @Get()
+  async get(@Body() body: unknown, @Req() request: ZatoRequest) {
+    const input = this.input(body, ['ust']);
+    const current = await this.caller(input, request);
+    const id = this.target(input, current);
+    const user = id === current.user.id ? current.user : await this.users.get(id);
+    return ok(await this.view(user, current.user.isSuperUser));
+  }
+
+  /**
+   * A super-user creates a user: approved with `auto_approve` (or when approval is not required),
+   * otherwise waiting for a decision. Zato's names that Tessera has no field for are dropped.
+   */
+  @Post()
+  @HttpCode(200)
+  async create(@Body() body: unknown, @Req() request: ZatoRequest) {
+    const input = this.input(body, ['ust']);
+    const current = await this.superUser(input, request);
+    const context = auditContext(current, request);
+    const approved = input.bool('auto_approve') === true || !this.config.signupApprovalRequired;
+    let user = await this.users.create(
+      {
+        username: input.text('username') ?? '',
+        password: input.text('password') ?? '',
+        email: input.text('email'),
+        displayName: input.text('display_name'),
+        passwordMustChange: input.bool('password_must_change'),
+        approvalStatus: approved ? 'approved' : 'pending',
+      },
+      context,
+    );
+    if (input.bool('is_locked')) user = await this.users.setLocked(user.id, true, context);
+    const totpKey = input.text('totp_key');
+    if (input.bool('is_totp_enabled') || totpKey !== undefined) await this.totp.enable(user.id, totpKey, context);
+    return ok(await this.view(user, true));
+  }
+
+  /** Changes the caller's account, or with `user_id` a super-user changes anyone's; unknown keys are dropped. */
+  @Patch()
+  async update(@Body() body: unknown, @Req() request: ZatoRequest) {
+    const input = this.input(body, ['ust']);
+    const current = await this.caller(input, request);
+    const id = this.target(input, current);
+    const asSuperUser = current.user.isSuperUser;
+    if (!asSuperUser && SUPER_USER_FIELDS.some((field) => input.has(field))) throw Errors.superUserRequired();
+    const changes: AdminChanges = {};
+    if (input.has('username')) changes.username = input.text('username');
+    if (input.has('email')) changes.email = input.text('email') ?? null;
+    if (input.has('display_name')) changes.displayName = input.text('display_name') ?? null;
+    if (input.has('password_must_change')) changes.passwordMustChange = input.bool('password_must_change');
+    if (input.has('password_expiry')) changes.passwordExpiresAt = parseZatoTime(input.get('password_expiry'), 'password_expiry');
+    if (input.has('approval_status')) changes.approvalStatus = fromZatoApproval(input.get('approval_status'));
+    const context = auditContext(current, request);
+    await this.users.update(id, changes, context);
+    const locked = input.bool('is_locked');
+    if (locked !== undefined) await this.users.setLocked(id, locked, context);
+    if (input.bool('is_totp_enabled') === false) await this.totp.disable(id, context);
+    return ok();
+  }
+
+  /** A super-user deletes another user (deleting oneself is an invalid operation, E008001). */
+  @Delete()
+  async delete(@Body() body: unknown, @Req() request: ZatoRequest) {
+    const input = this.input(body, ['ust', 'user_id']);
+    const current = await this.superUser(input, request);
+    const id = fromZatoUserId(input.get('user_id'));
+    if (id === current.user.id) throw new ZatoRefusal(ZATO_ONLY.invalidOperation);
+    await this.users.delete(id, auditContext(current, request));
+    return ok();
+  }
+
+  /**
+   * The caller's own password (`old_password` must match; their other sessions end), or as a
+   * super-user anyone's, optionally expiring in `password_expiry` days and to be changed (`must_change`).
+   */
+  @Patch('password')
+  async changePassword(@Body() body: unknown, @Req() request: ZatoRequest) {
+    const input = this.input(body, ['ust', 'new_password']);
+    const current = await this.caller(input, request);
+    const id = this.target(input, current);
+    const newPassword = input.requiredText('new_password');
+    const context = auditContext(current, request);
+    if (id !== current.user.id) {
+      const expiresInDays = input.int('password_expiry');
+      if (expiresInDays !== undefined && expiresInDays < 0) throw Errors.validation('password_expiry must not be negative');
+      await this.users.adminSetPassword(id, newPassword, { expiresInDays, mustChange: input.bool('must_change') }, context);
+    } else {
+      await this.users.changePassword(id, current.session.id, input.text('old_password') ?? '', newPassword, context);
+    }
+    return ok();
+  }
+
+  @Post('approve')
+  @HttpCode(200)
+  approve(@Body() body: unknown, @Req() request: ZatoRequest) {
+    return this.onUser(body, request, (id, context) => this.users.setApproval(id, 'approved', context));
+  }
+
+  @Post('reject')
+  @HttpCode(200)
+  reject(@Body() body: unknown, @Req() request: ZatoRequest) {
+    return this.onUser(body, request, (id, context) => this.users.setApproval(id, 'rejected', context));
+  }
+
+  @Post('lock')
+  @HttpCode(200)
+  lock(@Body() body: unknown, @Req() request: ZatoRequest) {
+    return this.onUser(body, request, (id, context) => this.users.setLocked(id, true, context));
+  }
+
+  @Delete('lock')
+  unlock(@Body() body: unknown, @Req() request: ZatoRequest) {
+    return this.onUser(body, request, (id, context) => this.users.setLocked(id, false, context));
+  }
+
+  /** Sets the TOTP key of the caller, or as a super-user of `user_id`; answers the key. `totp_label` is not kept. */
+  @Patch('totp')
+  async setTotp(@Body() body: unknown, @Req() request: ZatoRequest) {
+    const input = this.input(body, ['ust', 'totp_key', 'totp_label']);
+    const current = await this.caller(input, request);
+    const { key } = await this.totp.enable(this.target(input, current), input.requiredText('totp_key'), auditContext(current, request));
+    return ok({ totp_key: key });
+  }
+
+  /** A super-user's search: by `user_id`, or username, display name, e-mail (part, or whole with `is_name_exact`) and statuses. */
+  @Get('search')
+  async search(@Body() body: unknown, @Req() request: ZatoRequest) {
+    const input = this.input(body, ['ust']);
+    await this.superUser(input, request);
+    const paginate = input.bool('paginate') ?? true;
+    const pageSize = paginate ? (input.int('page_size') ?? 50) : MAX_SEARCH_PAGE_SIZE;
+    const page = paginate ? (input.int('cur_page') ?? 1) : 1;
+    if (pageSize < 1 || page < 1) throw Errors.validation('cur_page and page_size must be at least 1');
+    const found = input.has('user_id')
+      ? await this.byId(input.get('user_id'), page, pageSize)
+      : await this.users.search({
+          username: input.text('username'),
+          displayName: input.text('display_name'),
+          email: input.text('email'),
+          exact: input.bool('is_name_exact'),
+          approvalStatus: input.has('approval_status') ? fromZatoApproval(input.get('approval_status')) : undefined,
+          signUpStatus: input.text('sign_up_status') as UserView['signUpStatus'] | undefined,
+          page,
+          pageSize,
+        });
+    const result = await Promise.all(found.users.map((user) => this.view(user, true)));
+    return ok({
+      total: found.total,
+      num_pages: found.numPages,
+      page_size: found.pageSize,
+      cur_page: found.page,
+      has_next_page: found.hasNextPage,
+      has_prev_page: found.hasPrevPage,
+      next_page: found.hasNextPage ? found.page + 1 : null,
+      prev_page: found.hasPrevPage ? found.page - 1 : null,
+      result,
+    });
+  }
+
+  /** The linked auth records of the caller, or as a super-user of `user_id`. */
+  @Get('linked')
+  async linkedList(@Body() body: unknown, @Req() request: ZatoRequest) {
+    const input = this.input(body, ['ust']);
+    const current = await this.caller(input, request);
+    const records = await this.linked.list(this.target(input, current));
+    return ok({
+      result: records.map((r) => ({ auth_type: r.authType, auth_username: r.authUsername, is_active: r.isActive, creation_time: zatoTime(r.createdAt) })),
+    });
+  }
+
+  @Post('linked')
+  @HttpCode(200)
+  async linkedAdd(@Body() body: unknown, @Req() request: ZatoRequest) {
+    const input = this.input(body, ['ust', 'user_id', 'auth_type', 'auth_username']);
+    const current = await this.superUser(input, request);
+    const id = fromZatoUserId(input.get('user_id'));
+    await this.linked.add(id, { ...this.linkedRecord(input), isActive: input.bool('is_active') }, auditContext(current, request));
+    return ok({ user_id: toZatoUserId(id) });
+  }
+
+  @Delete('linked')
+  async linkedRemove(@Body() body: unknown, @Req() request: ZatoRequest) {
+    const input = this.input(body, ['ust', 'user_id', 'auth_type', 'auth_username']);
+    const current = await this.superUser(input, request);
+    await this.linked.remove(fromZatoUserId(input.get('user_id')), this.linkedRecord(input), auditContext(current, request));
+    return ok();
+  }
+
+  /** The user a call acts on: `user_id` when given (another user's needs a super-user), else the caller. */
+  private target(input: ZatoInput, current: CurrentSession): string {
+    if (!input.has('user_id') || input.get('user_id') === null) return current.user.id;
+    const id = fromZatoUserId(input.get('user_id'));
+    if (id !== current.user.id && !current.user.isSuperUser) throw Errors.superUserRequired();
+    return id;
+  }
+
+  /** A super-user's call on the user of `user_id`. */
+  private async onUser(body: unknown, request: ZatoRequest, act: (id: string, context: ReturnType<typeof auditContext>) => Promise<unknown>) {
+    const input = this.input(body, ['ust', 'user_id']);
+    const current = await this.superUser(input, request);
+    await act(fromZatoUserId(input.get('user_id')), auditContext(current, request));
+    return ok();
+  }
+
+  private linkedRecord(input: ZatoInput) {
+    return { authType: input.requiredText('auth_type') as LinkedAuthType, authUsername: input.requiredText('auth_username') };
+  }
+
+  /** A search by id: a page of the one user, or of none. */
+  private async byId(userId: unknown, page: number, pageSize: number) {
+    const user = await this.users.get(fromZatoUserId(userId)).catch(() => null);
+    const users = user && page === 1 ? [user] : [];
+    const total = user ? 1 : 0;
+    return { users, total, page, pageSize, numPages: total, hasNextPage: false, hasPrevPage: page > 1 };
+  }
+
+  /** What a caller sees of a user: a super-user every field, a regular user their profile. */
+  private async view(user: UserView, full: boolean) {
+    const totpEnabled = await this.totp.isEnabled(user.id);
+    return full ? zatoUser(user, totpEnabled, this.config.signupApprovalRequired) : zatoProfile(user, totpEnabled);
+  }
+}
