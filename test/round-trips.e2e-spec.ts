@@ -1,35 +1,6 @@
-import { Client } from 'pg';
 import { SessionAttrService } from '../src';
+import { roundTrips } from './support/round-trips';
 import { loggedInUser, startTestApp, TestApp } from './support/test-app';
-
-/**
- * Counts what the service sends to PostgreSQL: every query of every pg client in this process goes
- * through Client.prototype.query, so the count is exact, whatever path (ORM or hand-written SQL) sent it.
- */
-function countQueries() {
-  const original = Client.prototype.query;
-  let count = 0;
-  Client.prototype.query = function (this: Client, ...args: unknown[]) {
-    count++;
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof original;
-  return {
-    get count() {
-      return count;
-    },
-    restore: () => (Client.prototype.query = original),
-  };
-}
-
-async function roundTrips(work: () => Promise<unknown>): Promise<number> {
-  const counter = countQueries();
-  try {
-    await work();
-  } finally {
-    counter.restore();
-  }
-  return counter.count;
-}
 
 describe('database round trips per attribute call', () => {
   let t: TestApp;

@@ -1,4 +1,4 @@
-import { loadConfig } from './env';
+import { loadConfig, tesseraOptions } from './env';
 import { ConfigError, resolveOptions } from './options';
 
 function problems(run: () => unknown): string[] {
@@ -53,6 +53,13 @@ describe('settings from the environment', () => {
     expect(problems(() => loadConfig({ NODE_ENV: 'production', ENCRYPTION_KEYS: 'k:x', COOKIE_SECURE: 'false' }))).toContain(
       'COOKIE_SECURE may be off only outside production (plain-HTTP development)',
     );
+  });
+
+  it('read ZATO_COMPAT: off by default, a boolean, and not a Tessera option (the module takes it as zatoCompat)', () => {
+    expect(loadConfig({}).zatoCompat).toBe(false);
+    expect(loadConfig({ ZATO_COMPAT: 'true' }).zatoCompat).toBe(true);
+    expect(problems(() => loadConfig({ ZATO_COMPAT: 'sometimes' }))).toEqual(['ZATO_COMPAT must be true or false, got "sometimes"']);
+    expect(tesseraOptions({ ...loadConfig({ ZATO_COMPAT: 'true' }), databaseUrl: 'postgres://x' })).not.toHaveProperty('zatoCompat');
   });
 
   it('read the sign-up settings: off by default, apps from SSO_APPS only', () => {

@@ -9,7 +9,11 @@ export type AdminChanges = ProfileChanges &
 
 export interface NewUser extends Omit<AdminChanges, 'username'> {
   username: string;
-  password: string;
+  /**
+   * Absent: a random password nobody knows, so the user cannot log in until a super-user sets one
+   * or a password reset does (Zato's super-users create users without a password).
+   */
+  password?: string;
   approvalStatus?: ApprovalStatus;
 }
 

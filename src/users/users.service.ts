@@ -6,6 +6,7 @@ import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
 import { Errors } from '../common/tessera-error';
 import { isWellFormedText } from '../common/text';
 import { PasswordHasher } from '../crypto/password-hasher.service';
+import { generateSessionToken } from '../crypto/token';
 import { selectColumns } from '../database/columns';
 import { Db } from '../database/db';
 import { ApprovalStatus, UserEntity, UserView } from './user.entity';
@@ -101,8 +102,8 @@ export class UsersService {
   /** `context` (here and below) says who acts and from where, for the audit trail. */
   async create(input: NewUser, context: AuditContext = {}): Promise<UserView> {
     checkText({ username: input.username, email: input.email, displayName: input.displayName });
-    this.checkPasswordPolicy(input.password);
-    const passwordHash = await this.hasher.hash(input.password);
+    if (input.password !== undefined) this.checkPasswordPolicy(input.password);
+    const passwordHash = await this.hasher.hash(input.password ?? generateSessionToken());
     const rows = await this.db
       .query<UserView>('user_insert', SQL.insert, [
         randomUUID(),

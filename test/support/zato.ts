@@ -15,13 +15,14 @@ export interface ZatoAnswer {
 }
 
 /** The service with Zato's surface on, as Zato's clients need it: TOTP codes may be reused within their step. */
-export function startZatoApp(overrides: Record<string, string> = {}): Promise<TestApp> {
-  return startTestApp({ ZATO_COMPAT: 'true', TOTP_REPLAY_PROTECTION: 'false', ...overrides });
+export function startZatoApp(overrides: Record<string, string> = {}, options: Parameters<typeof startTestApp>[2] = {}): Promise<TestApp> {
+  return startTestApp({ ZATO_COMPAT: 'true', TOTP_REPLAY_PROTECTION: 'false', ...overrides }, [], options);
 }
 
 /**
  * A call as Zato's own client makes it: the body as raw JSON on any method, GET and DELETE included,
- * and no Content-Type header (unless `headers` gives one). A string body is sent as it is.
+ * and no Content-Type header (unless `headers` gives one). A string body is sent as it is; a path
+ * starting with `/` is taken as it is, others are under `/zato/sso/`.
  */
 export async function zato(t: TestApp, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ZatoAnswer> {
   const server = t.app.getHttpServer() as http.Server;
@@ -31,7 +32,7 @@ export async function zato(t: TestApp, method: string, path: string, body?: unkn
   return new Promise((resolve, reject) => {
     const request = http.request(
       {
-        host: '127.0.0.1', port, method, path: `/zato/sso/${path}`,
+        host: '127.0.0.1', port, method, path: path.startsWith('/') ? path : `/zato/sso/${path}`,
         headers: { ...(payload === undefined ? {} : { 'content-length': String(Buffer.byteLength(payload)) }), ...headers },
       },
       (response) => {

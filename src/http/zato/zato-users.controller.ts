@@ -44,7 +44,8 @@ export class ZatoUsersController extends ZatoRoutes {
 
   /**
    * A super-user creates a user: approved with `auto_approve` (or when approval is not required),
-   * otherwise waiting for a decision. Zato's names that Tessera has no field for are dropped.
+   * otherwise waiting for a decision. Without `password` the user has one nobody knows until it is
+   * set (as Zato lets a super-user create users without one).
    */
   @Post()
   @HttpCode(200)
@@ -56,7 +57,7 @@ export class ZatoUsersController extends ZatoRoutes {
     let user = await this.users.create(
       {
         username: input.text('username') ?? '',
-        password: input.text('password') ?? '',
+        password: input.text('password'),
         email: input.text('email'),
         displayName: input.text('display_name'),
         passwordMustChange: input.bool('password_must_change'),
@@ -157,27 +158,31 @@ export class ZatoUsersController extends ZatoRoutes {
     return ok({ totp_key: key });
   }
 
-  /** A super-user's search: by `user_id`, or username, display name, e-mail (part, or whole with `is_name_exact`) and statuses. */
+  /**
+   * A super-user's search, as Zato's: by `user_id` alone if given, else by `username` alone (the
+   * whole name), else by display name (whole, or a part with `is_name_exact: false`), e-mail and
+   * statuses. A page size or page below 1 takes the default (50) or the first page.
+   */
   @Get('search')
   async search(@Body() body: unknown, @Req() request: ZatoRequest) {
     const input = this.input(body, ['ust']);
     await this.superUser(input, request);
     const paginate = input.bool('paginate') ?? true;
-    const pageSize = paginate ? (input.int('page_size') ?? 50) : MAX_SEARCH_PAGE_SIZE;
-    const page = paginate ? (input.int('cur_page') ?? 1) : 1;
-    if (pageSize < 1 || page < 1) throw Errors.validation('cur_page and page_size must be at least 1');
+    const pageSize = paginate ? Math.max(input.int('page_size') ?? 50, 0) || 50 : MAX_SEARCH_PAGE_SIZE;
+    const page = paginate ? Math.max(input.int('cur_page') ?? 1, 1) : 1;
     const found = input.has('user_id')
       ? await this.byId(input.get('user_id'), page, pageSize)
-      : await this.users.search({
-          username: input.text('username'),
-          displayName: input.text('display_name'),
-          email: input.text('email'),
-          exact: input.bool('is_name_exact'),
-          approvalStatus: input.has('approval_status') ? fromZatoApproval(input.get('approval_status')) : undefined,
-          signUpStatus: input.text('sign_up_status') as UserView['signUpStatus'] | undefined,
-          page,
-          pageSize,
-        });
+      : input.has('username')
+        ? await this.users.search({ username: input.text('username') ?? '', exact: true, page, pageSize })
+        : await this.users.search({
+            displayName: input.text('display_name'),
+            email: input.text('email'),
+            exact: input.bool('is_name_exact') ?? true,
+            approvalStatus: input.has('approval_status') ? fromZatoApproval(input.get('approval_status')) : undefined,
+            signUpStatus: input.text('sign_up_status') as UserView['signUpStatus'] | undefined,
+            page,
+            pageSize,
+          });
     const result = await Promise.all(found.users.map((user) => this.view(user, true)));
     return ok({
       total: found.total,
@@ -252,6 +257,6 @@ export class ZatoUsersController extends ZatoRoutes {
   /** What a caller sees of a user: a super-user every field, a regular user their profile. */
   private async view(user: UserView, full: boolean) {
     const totpEnabled = await this.totp.isEnabled(user.id);
-    return full ? zatoUser(user, totpEnabled, this.config.signupApprovalRequired) : zatoProfile(user, totpEnabled);
+    return full ? zatoUser(user, totpEnabled) : zatoProfile(user, totpEnabled);
   }
 }

@@ -95,15 +95,19 @@ export function zatoProfile(user: UserView, totpEnabled: boolean): Record<string
 }
 
 /** Every field of a user, as a super-user sees it. */
-export function zatoUser(user: UserView, totpEnabled: boolean, approvalNeeded: boolean): Record<string, unknown> {
+export function zatoUser(user: UserView, totpEnabled: boolean): Record<string, unknown> {
   return {
     user_id: toZatoUserId(user.id),
     ...zatoProfile(user, totpEnabled),
+    is_active: true,
+    is_internal: false,
     is_super_user: user.isSuperUser,
     is_locked: user.isLocked,
-    is_approval_needed: approvalNeeded,
+    // Waiting for a decision: created without auto-approval while approval is required, or a sign-up.
+    is_approval_needed: user.approvalStatus === 'pending',
     approval_status: toZatoApproval(user.approvalStatus),
-    approval_status_mod_by: user.approvalStatusModBy,
+    // a user id (in Zato's form) or `auto`
+    approval_status_mod_by: isUuid(user.approvalStatusModBy) ? toZatoUserId(user.approvalStatusModBy) : user.approvalStatusModBy,
     approval_status_mod_time: zatoTime(user.approvalStatusModTime),
     password_is_set: true,
     password_expiry: zatoTime(user.passwordExpiresAt),
