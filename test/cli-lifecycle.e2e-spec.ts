@@ -1,37 +1,7 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { generateSync } from 'otplib';
 import { TotpService } from '../src';
+import { cli } from './support/cli';
 import { createUser, PASSWORD, startTestApp, TestApp, uniqueName } from './support/test-app';
-
-const CLI = join(__dirname, '..', 'dist', 'src', 'service', 'cli.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The built CLI as an operator runs it (`npm run cli -- ...`), against the tests' database. */
-function cli(t: TestApp, ...args: string[]): Promise<Run> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does)`);
-  const env = {
-    PATH: process.env.PATH,
-    DATABASE_URL: t.config.databaseUrl,
-    DATABASE_DIRECT_URL: t.config.directDatabaseUrl,
-    DB_PREPARED_STATEMENTS: process.env.DB_PREPARED_STATEMENTS,
-    ENCRYPTION_KEYS: t.config.encryptionKeys,
-    DATA_DIR: t.config.dataDir,
-  };
-  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: clean, cwd: tmpdir(), timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
-    });
-  });
-}
 
 describe('CLI: user lifecycle commands', () => {
   let t: TestApp;

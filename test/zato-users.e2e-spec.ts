@@ -22,7 +22,8 @@ describe('Zato users (/zato/sso/user/*)', () => {
       const { user, ust } = await zatoUser(t, { email: 'me@example.com', displayName: 'Me' });
       const res = await zato(t, 'GET', 'user', as(ust));
       expect(expectOk(res)).toEqual({
-        cid: expect.any(String), status: 'ok', username: user.username, email: 'me@example.com', display_name: 'Me', is_totp_enabled: false,
+        cid: expect.any(String), status: 'ok', username: user.username, email: 'me@example.com', display_name: 'Me',
+        first_name: null, middle_name: null, last_name: null, is_totp_enabled: false, totp_label: null,
       });
     });
 
@@ -58,6 +59,31 @@ describe('Zato users (/zato/sso/user/*)', () => {
       expect(body.user_id).toMatch(/^zusr[0-9a-f]{32}$/);
       expect(body).not.toHaveProperty('password');
       expectZatoError(await zato(t, 'POST', 'user/login', { username, password: PASSWORD, current_app: 'crm' }), 'E005004');
+    });
+
+    it('keeps every profile field Zato sends, totp_label included, and reads them back', async () => {
+      const username = uniqueName();
+      const fields = {
+        username, email: 'full@example.com', display_name: 'Dee', first_name: 'Dora', middle_name: 'E.', last_name: 'Ellis',
+        password_must_change: true, is_locked: false, is_totp_enabled: true, totp_key: KEY, totp_label: 'Dora at work',
+      };
+      const created = expectOk(await zato(t, 'POST', 'user', as(admin.ust, { ...fields, password: PASSWORD, sign_up_status: 'final' })));
+      const { totp_key: _key, ...readable } = fields;
+      expect(created).toMatchObject(readable);
+      expect(created).not.toHaveProperty('totp_key');
+      expect(expectOk(await zato(t, 'GET', 'user', as(admin.ust, { user_id: created.user_id })))).toMatchObject(readable);
+      expectOk(await zato(t, 'PATCH', 'user', as(admin.ust, { user_id: created.user_id, first_name: null, last_name: 'Ellis-Smith' })));
+      expect(expectOk(await zato(t, 'GET', 'user', as(admin.ust, { user_id: created.user_id })))).toMatchObject({ first_name: null, middle_name: 'E.', last_name: 'Ellis-Smith' });
+    });
+
+    it("refuses a username by Zato's rules (none or empty E001001, too long E001003, white space E001004), over-long names E008002", async () => {
+      const cases: Array<[Record<string, unknown>, string]> = [
+        [{}, 'E001001'], [{ username: '' }, 'E001001'], [{ username: null }, 'E001001'], [{ username: 'u'.repeat(129) }, 'E001003'],
+        [{ username: 'has space' }, 'E001004'], [{ username: uniqueName(), last_name: 'x'.repeat(257) }, 'E008002'],
+      ];
+      for (const [fields, code] of cases) expectZatoError(await zato(t, 'POST', 'user', as(admin.ust, { password: PASSWORD, ...fields })), code);
+      const { ust } = await zatoUser(t);
+      expectZatoError(await zato(t, 'PATCH', 'user', as(ust, { username: 'new name' })), 'E001004');
     });
 
     it('approves at once with auto_approve; locks with is_locked; turns TOTP on with totp_key', async () => {
@@ -113,6 +139,16 @@ describe('Zato users (/zato/sso/user/*)', () => {
       expectZatoError(await zato(t, 'PATCH', 'user', as(ust, { user_id: zusr(other.id), display_name: 'Hijacked' })), 'E005001');
       expect((await t.app.get(UsersService).get(other.id)).displayName).toBeNull();
       expect((await t.app.get(UsersService).get(user.id)).passwordExpiresAt).toBeNull();
+    });
+
+    it('turns TOTP on with is_totp_enabled and totp_key, and off again (as Zato\'s TOTP tests do)', async () => {
+      const { user, ust } = await zatoUser(t);
+      expectZatoError(await zato(t, 'PATCH', 'user', as(ust, { is_totp_enabled: true })), 'E008002');
+      expectOk(await zato(t, 'PATCH', 'user', as(ust, { is_totp_enabled: true, totp_key: KEY })));
+      expectZatoError(await zato(t, 'POST', 'user/login', { username: user.username, password: PASSWORD, current_app: 'crm' }), 'E005008');
+      expectOk(await zato(t, 'PATCH', 'user', as(ust, { is_totp_enabled: true })));
+      expectOk(await zato(t, 'PATCH', 'user', as(ust, { is_totp_enabled: false })));
+      expect(await t.app.get(TotpService).isEnabled(user.id)).toBe(false);
     });
 
     it('refuses a malformed password_expiry with E008002', async () => {
@@ -182,7 +218,8 @@ describe('Zato users (/zato/sso/user/*)', () => {
     it('sets the own TOTP key, or a super-user sets anyone\'s; answers totp_key', async () => {
       const { user, ust } = await zatoUser(t);
       expect(expectOk(await zato(t, 'PATCH', 'user/totp', as(ust, { totp_key: KEY, totp_label: 'Mine' }))).totp_key).toBe(KEY);
-      expect(await t.app.get(TotpService).isEnabled(user.id)).toBe(true);
+      expect(await t.app.get(TotpService).status(user.id)).toEqual({ enabled: true, label: 'Mine' });
+      expect(expectOk(await zato(t, 'GET', 'user', as(ust)))).toMatchObject({ is_totp_enabled: true, totp_label: 'Mine' });
       const other = await createUser(t);
       expectZatoError(await zato(t, 'PATCH', 'user/totp', as(ust, { user_id: zusr(other.id), totp_key: KEY, totp_label: 'x' })), 'E005001');
       expectOk(await zato(t, 'PATCH', 'user/totp', as(admin.ust, { user_id: zusr(other.id), totp_key: KEY, totp_label: 'x' })));

@@ -13,6 +13,9 @@ export interface AdminSetPasswordDto {
 export interface AdminUpdateUserDto {
   email?: string | null;
   displayName?: string | null;
+  firstName?: string | null;
+  middleName?: string | null;
+  lastName?: string | null;
   isSuperUser?: boolean;
   approvalStatus?: ApprovalStatus;
   passwordMustChange?: boolean;
@@ -75,6 +78,9 @@ export interface CreateAttrBody {
 export interface CreateUserDto {
   email?: string | null;
   displayName?: string | null;
+  firstName?: string | null;
+  middleName?: string | null;
+  lastName?: string | null;
   isSuperUser?: boolean;
   approvalStatus?: ApprovalStatus;
   passwordMustChange?: boolean;
@@ -302,6 +308,9 @@ export interface UpdateBatchItem {
 export interface UpdateProfileDto {
   email?: string | null;
   displayName?: string | null;
+  firstName?: string | null;
+  middleName?: string | null;
+  lastName?: string | null;
 }
 
 export interface UserPageResponse {
@@ -316,6 +325,9 @@ export interface UserResponse {
   username: string;
   email: string | null;
   displayName: string | null;
+  firstName: string | null;
+  middleName: string | null;
+  lastName: string | null;
   isSuperUser: boolean;
   isLocked: boolean;
   approvalStatus: ApprovalStatus;

@@ -7,6 +7,7 @@ import { TESSERA_CONFIG, TesseraConfig } from '../config/options';
 import { AttrCipher } from '../crypto/attr-cipher.service';
 import { openValue, sealValue, totpAssociatedData } from '../crypto/sealing';
 import { Db } from '../database/db';
+import { checkText } from './users.service';
 
 /** What enabling TOTP answers, once: the base32 key and an `otpauth://` URI for authenticator apps. */
 export interface TotpEnrollment {
@@ -19,16 +20,18 @@ const BASE32_KEY = /^[A-Z2-7]{26,128}$/;
 const ISSUER = 'Tessera';
 /** Codes of the previous and the next 30-second step are accepted too (clock drift). */
 const TOLERANCE_SECONDS = 30;
+const MAX_LABEL_LENGTH = 256;
 
 const SQL = {
   upsert: `
-    INSERT INTO sso_user_totp (user_id, secret_sealed, key_id) SELECT u.id, $2, $3 FROM sso_user u WHERE u.id = $1
+    INSERT INTO sso_user_totp (user_id, secret_sealed, key_id, label) SELECT u.id, $2, $3, $4 FROM sso_user u WHERE u.id = $1
     ON CONFLICT (user_id) DO UPDATE SET secret_sealed = EXCLUDED.secret_sealed, key_id = EXCLUDED.key_id,
-                                        last_step = NULL, created_at = now()
+                                        label = EXCLUDED.label, last_step = NULL, created_at = now()
     RETURNING (SELECT username FROM sso_user WHERE id = $1) AS username`,
   delete: `DELETE FROM sso_user_totp WHERE user_id = $1`,
   userExists: `SELECT 1 FROM sso_user WHERE id = $1`,
   secret: `SELECT secret_sealed AS "sealed", key_id AS "keyId" FROM sso_user_totp WHERE user_id = $1`,
+  label: `SELECT label FROM sso_user_totp WHERE user_id = $1`,
   // Only a step newer than the last accepted one takes its place: of two logins with the same code,
   // one updates the row and the other finds nothing to update, so a code works once.
   acceptStep: `UPDATE sso_user_totp SET last_step = $2 WHERE user_id = $1 AND (last_step IS NULL OR last_step < $2)`,
@@ -49,15 +52,22 @@ export class TotpService {
     @Inject(TESSERA_CONFIG) private readonly config: TesseraConfig,
   ) {}
 
-  /** Turns TOTP on with `key` (base32; spaces and padding ignored) or a generated one; answers it once. */
-  async enable(userId: string, key: string | undefined, context: AuditContext = {}): Promise<TotpEnrollment> {
+  /**
+   * Turns TOTP on with `key` (base32; spaces and padding ignored) or a generated one; answers it once.
+   * `label` names the key in authenticator apps (Zato's `totp_label`); default: the username.
+   */
+  async enable(userId: string, key: string | undefined, context: AuditContext = {}, label: string | null = null): Promise<TotpEnrollment> {
+    if (label !== null) {
+      if (label.length > MAX_LABEL_LENGTH) throw Errors.validation(`label must be at most ${MAX_LABEL_LENGTH} characters`);
+      checkText({ label });
+    }
     const secret = key === undefined ? generateSecret() : normalizeKey(key);
     const { id: keyId, key: sealingKey } = this.cipher.ring.current;
     const sealed = sealValue(sealingKey, Buffer.from(secret, 'utf8'), totpAssociatedData(userId));
-    const rows = await this.db.query<{ username: string }>('totp_upsert', SQL.upsert, [userId, sealed, keyId]);
+    const rows = await this.db.query<{ username: string }>('totp_upsert', SQL.upsert, [userId, sealed, keyId, label]);
     if (rows.length === 0) throw Errors.userNotFound();
     await this.audit.record({ type: 'totp_enabled', userId }, context);
-    return { key: secret, uri: generateURI({ issuer: ISSUER, label: rows[0].username, secret }) };
+    return { key: secret, uri: generateURI({ issuer: ISSUER, label: label ?? rows[0].username, secret }) };
   }
 
   /** Turns TOTP off (doing so when it is off is no error). */
@@ -68,7 +78,13 @@ export class TotpService {
   }
 
   async isEnabled(userId: string): Promise<boolean> {
-    return (await this.db.query('totp_secret', SQL.secret, [userId])).length > 0;
+    return (await this.status(userId)).enabled;
+  }
+
+  /** Whether TOTP is on, and the label its key was given; one lookup, no secret read. */
+  async status(userId: string): Promise<{ enabled: boolean; label: string | null }> {
+    const [row] = await this.db.query<{ label: string | null }>('totp_label', SQL.label, [userId]);
+    return { enabled: row !== undefined, label: row?.label ?? null };
   }
 
   /**

@@ -11,6 +11,9 @@ export class UserEntity {
   @Column('text', { name: 'password_hash' }) passwordHash: string;
   @Column('text', { nullable: true }) email: string | null;
   @Column('text', { name: 'display_name', nullable: true }) displayName: string | null;
+  @Column('text', { name: 'first_name', nullable: true }) firstName: string | null;
+  @Column('text', { name: 'middle_name', nullable: true }) middleName: string | null;
+  @Column('text', { name: 'last_name', nullable: true }) lastName: string | null;
   @Column('boolean', { name: 'is_super_user' }) isSuperUser: boolean;
   @Column('boolean', { name: 'is_locked' }) isLocked: boolean;
   @Column('text', { name: 'approval_status' }) approvalStatus: ApprovalStatus;

@@ -1,7 +1,7 @@
 import type { ApprovalStatus, SignUpStatus, UserView } from './user.entity';
 
 /** Fields a user may change on their own profile. */
-export type ProfileChanges = Partial<Pick<UserView, 'email' | 'displayName'>>;
+export type ProfileChanges = Partial<Pick<UserView, 'email' | 'displayName' | 'firstName' | 'middleName' | 'lastName'>>;
 
 /** Fields only a super-user may change (besides the profile). */
 export type AdminChanges = ProfileChanges &

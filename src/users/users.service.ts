@@ -20,6 +20,9 @@ const CHANGEABLE: Record<keyof AdminChanges, string> = {
   username: 'username',
   email: 'email',
   displayName: 'display_name',
+  firstName: 'first_name',
+  middleName: 'middle_name',
+  lastName: 'last_name',
   isSuperUser: 'is_super_user',
   approvalStatus: 'approval_status',
   passwordMustChange: 'password_must_change',
@@ -42,8 +45,9 @@ export const MAX_SEARCH_PAGE_SIZE = 500;
 const SQL = {
   insert: `
     INSERT INTO sso_user AS u (id, username, password_hash, email, display_name, is_super_user, approval_status,
-                               password_expires_at, password_must_change, approval_status_mod_by, approval_status_mod_time)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())
+                               password_expires_at, password_must_change, approval_status_mod_by, approval_status_mod_time,
+                               first_name, middle_name, last_name)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now(), $11, $12, $13)
     RETURNING ${VIEW}`,
   // Whether TOTP is on comes with the user, so a login without TOTP takes no second lookup.
   forLogin: `
@@ -101,7 +105,7 @@ export class UsersService {
 
   /** `context` (here and below) says who acts and from where, for the audit trail. */
   async create(input: NewUser, context: AuditContext = {}): Promise<UserView> {
-    checkText({ username: input.username, email: input.email, displayName: input.displayName });
+    checkText({ username: input.username, email: input.email, displayName: input.displayName, firstName: input.firstName, middleName: input.middleName, lastName: input.lastName });
     if (input.password !== undefined) this.checkPasswordPolicy(input.password);
     const passwordHash = await this.hasher.hash(input.password ?? generateSessionToken());
     const rows = await this.db
@@ -116,6 +120,9 @@ export class UsersService {
         input.passwordExpiresAt ?? null,
         input.passwordMustChange ?? false,
         approvalModBy(context),
+        input.firstName ?? null,
+        input.middleName ?? null,
+        input.lastName ?? null,
       ])
       .catch((error) => Promise.reject(uniqueUsername(error)));
     await this.audit.record({ type: 'user_created', userId: rows[0].id }, context);
@@ -148,7 +155,10 @@ export class UsersService {
     for (const field of NOT_NULL) {
       if ((changes as Record<string, unknown>)[field] === null) throw Errors.validation(`${field} cannot be null`);
     }
-    checkText({ username: changes.username, email: changes.email, displayName: changes.displayName });
+    checkText({
+      username: changes.username, email: changes.email, displayName: changes.displayName,
+      firstName: changes.firstName, middleName: changes.middleName, lastName: changes.lastName,
+    });
     const sets: string[] = [];
     const values: unknown[] = [id];
     for (const [key, column] of Object.entries(CHANGEABLE)) {

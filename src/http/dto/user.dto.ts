@@ -25,6 +25,12 @@ export class UpdateProfileDto {
   @IsOptional() @ValidateIf((_, v) => v !== null) @IsEmail() @MaxLength(320) email?: string | null;
   @ApiPropertyOptional({ type: String, maxLength: 256, nullable: true })
   @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(256) displayName?: string | null;
+  @ApiPropertyOptional({ type: String, maxLength: 256, nullable: true })
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(256) firstName?: string | null;
+  @ApiPropertyOptional({ type: String, maxLength: 256, nullable: true })
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(256) middleName?: string | null;
+  @ApiPropertyOptional({ type: String, maxLength: 256, nullable: true })
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(256) lastName?: string | null;
 }
 
 /**

@@ -100,6 +100,9 @@ export class UserResponse implements JsonOf<UserView> {
   @ApiProperty() username: string;
   @ApiProperty(nullableString) email: string | null;
   @ApiProperty(nullableString) displayName: string | null;
+  @ApiProperty(nullableString) firstName: string | null;
+  @ApiProperty(nullableString) middleName: string | null;
+  @ApiProperty(nullableString) lastName: string | null;
   @ApiProperty() isSuperUser: boolean;
   @ApiProperty() isLocked: boolean;
   @ApiProperty({ enum: APPROVAL_STATUSES, enumName: 'ApprovalStatus' }) approvalStatus: ApprovalStatus;

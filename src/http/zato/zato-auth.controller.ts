@@ -5,6 +5,7 @@ import { Errors } from '../../common/tessera-error';
 import { TESSERA_CONFIG, TesseraConfig } from '../../config/options';
 import { SessionsService } from '../../sessions/sessions.service';
 import { SignupService } from '../../users/signup.service';
+import { auditContext } from '../audit-context';
 import { clientInfo } from '../bearer';
 import { ZatoController } from './zato.filter';
 import { ZatoRequest, ZatoRoutes } from './zato-routes';
@@ -41,7 +42,8 @@ export class ZatoAuthController extends ZatoRoutes {
         username,
         password,
         currentApp: input.get('current_app') as string,
-        totpCode: typeof totpCode === 'number' ? String(totpCode) : (input.text('totp_code') ?? undefined),
+        // Six digits sent as a number lose their leading zeros on the way.
+        totpCode: typeof totpCode === 'number' ? String(totpCode).padStart(6, '0') : input.text('totp_code'),
         newPassword: input.text('new_password'),
       },
       clientInfo(request),
@@ -58,7 +60,7 @@ export class ZatoAuthController extends ZatoRoutes {
     const input = this.input(body, ['ust']);
     try {
       const current = await this.caller(input, request);
-      await this.auth.logout(current.session.id, { actorId: current.user.id, remoteAddr: clientInfo(request).remoteAddr, app: current.session.currentApp });
+      await this.auth.logout(current.session.id, auditContext(current, request));
     } catch {
       // a UST of no live session is logged out already
     }

@@ -61,4 +61,8 @@ export const ZATO_ONLY = {
   invalidOperation: 'E008001',
   /** `ust` together with `current_ust`/`target_ust`, or only one of the two, on the session list. */
   invalidInput: 'E008002',
+  /** Zato's own username rules, which the Zato routes keep: empty, too long, with white space. */
+  usernameInvalid: 'E001001',
+  usernameTooLong: 'E001003',
+  usernameHasWhitespace: 'E001004',
 } as const;

@@ -5,7 +5,7 @@ import { CurrentSession, SessionsService } from '../../sessions/sessions.service
 import { LinkedAuthService, LinkedAuthType } from '../../users/linked-auth.service';
 import { TotpService } from '../../users/totp.service';
 import type { UserView } from '../../users/user.entity';
-import type { AdminChanges } from '../../users/user.types';
+import type { AdminChanges, ProfileChanges } from '../../users/user.types';
 import { MAX_SEARCH_PAGE_SIZE, UsersService } from '../../users/users.service';
 import { auditContext } from '../audit-context';
 import { ZATO_ONLY } from './zato-codes';
@@ -14,8 +14,12 @@ import { ZatoController } from './zato.filter';
 import { ZatoRequest, ZatoRoutes } from './zato-routes';
 import { fromZatoApproval, fromZatoUserId, ok, parseZatoTime, toZatoUserId, zatoProfile, zatoTime, zatoUser, ZatoRefusal } from './zato-wire';
 
-/** Fields a user may change on their own account (Zato's regular attributes Tessera keeps). */
-const OWN_FIELDS = ['username', 'email', 'display_name'] as const;
+/** Zato's profile fields and Tessera's names for them, with their longest length. */
+const PROFILE_FIELDS = [
+  ['email', 'email', 320], ['display_name', 'displayName', 256], ['first_name', 'firstName', 256],
+  ['middle_name', 'middleName', 256], ['last_name', 'lastName', 256],
+] as const;
+const USERNAME_MAX = 128;
 /** Fields only a super-user may change. */
 const SUPER_USER_FIELDS = ['is_locked', 'password_expiry', 'password_must_change', 'approval_status'] as const;
 
@@ -54,12 +58,13 @@ export class ZatoUsersController extends ZatoRoutes {
     const current = await this.superUser(input, request);
     const context = auditContext(current, request);
     const approved = input.bool('auto_approve') === true || !this.config.signupApprovalRequired;
+    const { username, ...profile } = profileFields(input);
+    if (username === undefined) throw new ZatoRefusal(ZATO_ONLY.usernameInvalid);
     let user = await this.users.create(
       {
-        username: input.text('username') ?? '',
+        ...profile,
+        username,
         password: input.text('password'),
-        email: input.text('email'),
-        displayName: input.text('display_name'),
         passwordMustChange: input.bool('password_must_change'),
         approvalStatus: approved ? 'approved' : 'pending',
       },
@@ -67,7 +72,7 @@ export class ZatoUsersController extends ZatoRoutes {
     );
     if (input.bool('is_locked')) user = await this.users.setLocked(user.id, true, context);
     const totpKey = input.text('totp_key');
-    if (input.bool('is_totp_enabled') || totpKey !== undefined) await this.totp.enable(user.id, totpKey, context);
+    if (input.bool('is_totp_enabled') || totpKey !== undefined) await this.totp.enable(user.id, totpKey, context, input.text('totp_label') ?? null);
     return ok(await this.view(user, true));
   }
 
@@ -79,10 +84,7 @@ export class ZatoUsersController extends ZatoRoutes {
     const id = this.target(input, current);
     const asSuperUser = current.user.isSuperUser;
     if (!asSuperUser && SUPER_USER_FIELDS.some((field) => input.has(field))) throw Errors.superUserRequired();
-    const changes: AdminChanges = {};
-    if (input.has('username')) changes.username = input.text('username');
-    if (input.has('email')) changes.email = input.text('email') ?? null;
-    if (input.has('display_name')) changes.displayName = input.text('display_name') ?? null;
+    const changes: AdminChanges = profileFields(input);
     if (input.has('password_must_change')) changes.passwordMustChange = input.bool('password_must_change');
     if (input.has('password_expiry')) changes.passwordExpiresAt = parseZatoTime(input.get('password_expiry'), 'password_expiry');
     if (input.has('approval_status')) changes.approvalStatus = fromZatoApproval(input.get('approval_status'));
@@ -90,7 +92,7 @@ export class ZatoUsersController extends ZatoRoutes {
     await this.users.update(id, changes, context);
     const locked = input.bool('is_locked');
     if (locked !== undefined) await this.users.setLocked(id, locked, context);
-    if (input.bool('is_totp_enabled') === false) await this.totp.disable(id, context);
+    await this.switchTotp(input, id, context);
     return ok();
   }
 
@@ -154,7 +156,9 @@ export class ZatoUsersController extends ZatoRoutes {
   async setTotp(@Body() body: unknown, @Req() request: ZatoRequest) {
     const input = this.input(body, ['ust', 'totp_key', 'totp_label']);
     const current = await this.caller(input, request);
-    const { key } = await this.totp.enable(this.target(input, current), input.requiredText('totp_key'), auditContext(current, request));
+    const { key } = await this.totp.enable(
+      this.target(input, current), input.requiredText('totp_key'), auditContext(current, request), input.requiredText('totp_label'),
+    );
     return ok({ totp_key: key });
   }
 
@@ -226,6 +230,19 @@ export class ZatoUsersController extends ZatoRoutes {
     return ok();
   }
 
+  /**
+   * `is_totp_enabled: false` turns TOTP off; `true` with `totp_key` sets that key (a user has TOTP
+   * exactly while a key is stored, so `true` without a key is refused unless TOTP is on already).
+   */
+  private async switchTotp(input: ZatoInput, id: string, context: ReturnType<typeof auditContext>): Promise<void> {
+    const enabled = input.bool('is_totp_enabled');
+    const key = input.text('totp_key');
+    if (enabled === false) return this.totp.disable(id, context);
+    if (enabled !== true) return;
+    if (key !== undefined) await this.totp.enable(id, key, context, input.text('totp_label') ?? null);
+    else if (!(await this.totp.isEnabled(id))) throw Errors.validation('totp_key is required to turn TOTP on');
+  }
+
   /** The user a call acts on: `user_id` when given (another user's needs a super-user), else the caller. */
   private target(input: ZatoInput, current: CurrentSession): string {
     if (!input.has('user_id') || input.get('user_id') === null) return current.user.id;
@@ -256,7 +273,34 @@ export class ZatoUsersController extends ZatoRoutes {
 
   /** What a caller sees of a user: a super-user every field, a regular user their profile. */
   private async view(user: UserView, full: boolean) {
-    const totpEnabled = await this.totp.isEnabled(user.id);
-    return full ? zatoUser(user, totpEnabled) : zatoProfile(user, totpEnabled);
+    const totp = await this.totp.status(user.id);
+    return full ? zatoUser(user, totp) : zatoProfile(user, totp);
   }
+}
+
+/** Zato's username rules, with Zato's codes: not empty, at most 128 characters, no white space. */
+function checkUsername(username: string): void {
+  if (username.length === 0) throw new ZatoRefusal(ZATO_ONLY.usernameInvalid);
+  if (username.length > USERNAME_MAX) throw new ZatoRefusal(ZATO_ONLY.usernameTooLong);
+  if (/\s/.test(username)) throw new ZatoRefusal(ZATO_ONLY.usernameHasWhitespace);
+}
+
+/**
+ * The profile fields the body sends (`null` clears one): username (1-128 characters, no white
+ * space), e-mail, display, first, middle and last name. Unsent fields are left out.
+ */
+function profileFields(input: ZatoInput): ProfileChanges & { username?: string } {
+  const fields: ProfileChanges & { username?: string } = {};
+  if (input.has('username')) {
+    const username = input.text('username');
+    if (username !== undefined) checkUsername(username);
+    fields.username = username;
+  }
+  for (const [zato, native, max] of PROFILE_FIELDS) {
+    if (!input.has(zato)) continue;
+    const value = input.text(zato) ?? null;
+    if (value !== null && value.length > max) throw Errors.validation(`${zato} must be at most ${max} characters`);
+    fields[native] = value;
+  }
+  return fields;
 }

@@ -89,16 +89,31 @@ export function fromZatoApproval(value: unknown): ApprovalStatus {
 
 // ---- what answers carry ----
 
+/** Whether a user has TOTP on, and the label of its key (TotpService.status). */
+export interface TotpStatus {
+  enabled: boolean;
+  label: string | null;
+}
+
 /** The fields of a user a regular user sees of their own account (Zato's regular attributes). */
-export function zatoProfile(user: UserView, totpEnabled: boolean): Record<string, unknown> {
-  return { username: user.username, email: user.email, display_name: user.displayName, is_totp_enabled: totpEnabled };
+export function zatoProfile(user: UserView, totp: TotpStatus): Record<string, unknown> {
+  return {
+    username: user.username,
+    email: user.email,
+    display_name: user.displayName,
+    first_name: user.firstName,
+    middle_name: user.middleName,
+    last_name: user.lastName,
+    is_totp_enabled: totp.enabled,
+    totp_label: totp.label,
+  };
 }
 
 /** Every field of a user, as a super-user sees it. */
-export function zatoUser(user: UserView, totpEnabled: boolean): Record<string, unknown> {
+export function zatoUser(user: UserView, totp: TotpStatus): Record<string, unknown> {
   return {
     user_id: toZatoUserId(user.id),
-    ...zatoProfile(user, totpEnabled),
+    ...zatoProfile(user, totp),
     is_active: true,
     is_internal: false,
     is_super_user: user.isSuperUser,
