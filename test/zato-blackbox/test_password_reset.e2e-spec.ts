@@ -6,10 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { currentTotpCode, status_code, TestConfig, zatoTestFile } from './support/zato-base';
+import { startZatoServerInProcess } from './support/zato-in-process';
 
 describe('test_password_reset.py', () => {
   const delivered: Array<{ token: string; username: string; userId: string }> = [];
-  const t = zatoTestFile({ inProcess: { passwordResetRequested: (request) => void delivered.push(request) } });
+  const t = zatoTestFile({ start: () => startZatoServerInProcess({ passwordResetRequested: (request) => void delivered.push(request) }) });
 
   describe('FlowPRTTestCase', () => {
     it('test_user_reset_password: a PRT asked for over REST resets the password; the password then changes back', async () => {

@@ -12,13 +12,10 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGuardrails, generateSync } from 'otplib';
 import { Pool } from 'pg';
-import { loadConfig } from '../../../src';
-import { createApp } from '../../../src/service/app.factory';
 import { startService, ServiceProcess } from '../../support/service-process';
 
 const CLI = join(__dirname, '..', '..', '..', 'dist', 'src', 'service', 'cli.js');
@@ -162,7 +159,7 @@ function withDatabase(url: string, database: string): string {
  * super-user creates are `before_decision`), TOTP codes reusable within their step and no login
  * limits (the super-user logs in before every test), cheap password hashing.
  */
-function serviceEnv(databaseUrl: string, dataDir: string): Record<string, string> {
+export function serviceEnv(databaseUrl: string, dataDir: string): Record<string, string> {
   return {
     ZATO_COMPAT: 'true',
     DATABASE_URL: databaseUrl,
@@ -184,7 +181,7 @@ function serviceEnv(databaseUrl: string, dataDir: string): Record<string, string
   };
 }
 
-function runCli(env: Record<string, string>, args: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> {
+export function runCli(env: Record<string, string>, args: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
   const childEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', ...env, ...extraEnv };
   return new Promise((resolve) => {
@@ -195,7 +192,7 @@ function runCli(env: Record<string, string>, args: string[], extraEnv: Record<st
 }
 
 /** A fresh database on the tests' PostgreSQL server (global setup), dropped again by `drop`. */
-async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const admin = process.env.DATABASE_URL;
   if (!admin) throw new Error('DATABASE_URL is not set: the e2e global setup sets it');
   const name = `zato_bb_${randomBytes(6).toString('hex')}`;
@@ -214,7 +211,7 @@ async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }>
  * What Zato's base.py setUp does once: the super-user with its password and e-mail, then its TOTP
  * key, both with the command line (`zato sso create-super-user`, `zato sso reset-totp-key`).
  */
-async function createSuperUser(env: Record<string, string>): Promise<void> {
+export async function createSuperUser(env: Record<string, string>): Promise<void> {
   const created = await runCli(env, ['create-super-user', TestConfig.super_user_name, '--email', TestConfig.super_user_email], {
     SSO_PASSWORD: TestConfig.super_user_password,
   });
@@ -256,41 +253,6 @@ export async function startZatoServer(): Promise<ZatoServer> {
         await Promise.race([running.exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
         if (running.child.exitCode === null) running.child.kill('SIGKILL');
       }
-      await db.drop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-/**
- * Tessera in this process, listening on a real port, with a password reset notifier that keeps
- * the tokens it is given: the stand-in for Zato's test reading the token from its database.
- */
-export async function startZatoServerInProcess(notifier: { passwordResetRequested(request: { token: string; username: string; userId: string }): void }): Promise<ZatoServer> {
-  const db = await createDatabase();
-  const dataDir = mkdtempSync(join(tmpdir(), 'zato-bb-'));
-  const env = serviceEnv(db.url, dataDir);
-  const migrated = await runCli(env, ['migrate']);
-  if (migrated.code !== 0) throw new Error(`migrate failed: ${migrated.stdout}${migrated.stderr}`);
-  const config = loadConfig({ ...env, LOG_LEVEL: 'silent' });
-  const app = await createApp(config, { passwordResetNotifier: notifier });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.getHttpServer().address() as AddressInfo;
-  const url = `http://127.0.0.1:${address.port}`;
-  try {
-    await createSuperUser(env);
-  } catch (error) {
-    await app.close();
-    await db.drop();
-    throw error;
-  }
-  return {
-    url,
-    env,
-    client: new ZatoRestClient(url),
-    cli: (...args) => runCli(env, args),
-    async close() {
-      await app.close();
       await db.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
@@ -451,14 +413,14 @@ export class BaseTest {
  * One Zato test file: the server for the whole file (setUp's one-off part), and a fresh
  * super-user login before each test (setUp's per-test part).
  */
-export function zatoTestFile(options: { inProcess?: Parameters<typeof startZatoServerInProcess>[0] } = {}): BaseTest {
+export function zatoTestFile(options: { start?: () => Promise<ZatoServer> } = {}): BaseTest {
   let server: ZatoServer | undefined;
   const base = new BaseTest(() => {
     if (!server) throw new Error('the server did not start');
     return server;
   });
   beforeAll(async () => {
-    server = options.inProcess ? await startZatoServerInProcess(options.inProcess) : await startZatoServer();
+    server = await (options.start ?? startZatoServer)();
   }, 120_000);
   afterAll(async () => {
     await server?.close();
