@@ -210,6 +210,38 @@ describe('Zato request bodies', () => {
   });
 });
 
+describe('every Zato path', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await startZatoApp()));
+  afterAll(() => t.close());
+
+  const PATHS = [
+    ['POST', 'user/login'], ['POST', 'user/logout'], ['GET', 'user'], ['POST', 'user'], ['PATCH', 'user'], ['DELETE', 'user'],
+    ['PATCH', 'user/password'], ['POST', 'user/approve'], ['POST', 'user/reject'], ['POST', 'user/lock'], ['DELETE', 'user/lock'],
+    ['PATCH', 'user/totp'], ['GET', 'user/search'], ['POST', 'user/signup'], ['PATCH', 'user/signup'],
+    ['GET', 'user/linked'], ['POST', 'user/linked'], ['DELETE', 'user/linked'],
+    ['POST', 'user/session'], ['PATCH', 'user/session'], ['GET', 'user/session'], ['GET', 'user/session/list'],
+    ...['user/attr', 'session/attr'].flatMap((base) => [
+      ['POST', base], ['PUT', base], ['PATCH', base], ['DELETE', base], ['GET', base], ['GET', `${base}/exists`], ['GET', `${base}/names`],
+    ]),
+    ['POST', 'password/reset'], ['PATCH', 'password/reset'], ['DELETE', 'password/reset'],
+  ];
+  // Every field some call requires, so that only current_app decides.
+  const FIELDS = {
+    ust: 'x', current_ust: 'x', target_ust: 'x', username: 'u', password: 'p', user_id: 'zusr', new_password: 'n', totp_key: 'k',
+    totp_label: 'l', auth_type: 'jwt', auth_username: 'a', confirm_token: 'c', credential: 'c', token: 't', reset_key: 'r', name: 'n', value: 1,
+  };
+
+  it('checks current_app against the configured apps (E004001), and answers 400 without it', async () => {
+    for (const [method, path] of PATHS) {
+      const wrong = await zato(t, method, path, { ...FIELDS, current_app: 'nowhere' });
+      expect(`${method} ${path}: ${wrong.status} ${wrong.body?.sub_status}`).toBe(`${method} ${path}: 403 E004001`);
+      const missing = await zato(t, method, path, FIELDS);
+      expect(`${method} ${path}: ${missing.status} ${missing.body?.details}`).toBe(`${method} ${path}: 400 Bad request`);
+    }
+  });
+});
+
 describe('ZATO_COMPAT off (the default)', () => {
   let t: TestApp;
   beforeAll(async () => (t = await startTestApp()));

@@ -39,6 +39,16 @@ describe('Zato sessions (/zato/sso/user/session*)', () => {
     expectZatoError(await zato(t, 'GET', 'user/session', { current_ust: stranger.ust, target_ust: ust, current_app: 'crm' }), 'E005001');
   });
 
+  it('get leaves the session looked at as it was: its expiry does not slide', async () => {
+    const { user, ust } = await zatoUser(t);
+    await t.pg.query("UPDATE sso_session SET expires_at = now() + interval '5 minutes' WHERE user_id = $1", [user.id]);
+    const before = (await t.pg.query('SELECT expires_at FROM sso_session WHERE user_id = $1', [user.id])).rows[0].expires_at as Date;
+    const body = expectOk(await zato(t, 'GET', 'user/session', { current_ust: admin.ust, target_ust: ust, current_app: 'crm' }));
+    expect(new Date(`${body.expiration_time}Z`).getTime()).toBe(before.getTime());
+    const after = (await t.pg.query('SELECT expires_at FROM sso_session WHERE user_id = $1', [user.id])).rows[0].expires_at as Date;
+    expect(after.getTime()).toBe(before.getTime());
+  });
+
   describe('list (GET /user/session/list)', () => {
     it('lists the own live sessions by session id, never by UST', async () => {
       const user = await createUser(t);

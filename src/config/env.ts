@@ -68,7 +68,12 @@ export const ENV_NAMES: Record<string, string> = {
   totpReplayProtection: 'TOTP_REPLAY_PROTECTION',
   passwordExpiryWarningDays: 'PASSWORD_EXPIRY_WARNING_DAYS',
   passwordResetTtlSeconds: 'PASSWORD_RESET_TTL',
+  // The module extra `zatoCompat` (which controllers to mount), not a Tessera option: the service reads it.
+  zatoCompat: 'ZATO_COMPAT',
 };
+
+/** ENV_NAMES entries that are not options of resolveOptions: read on their own below. */
+const NOT_OPTIONS = new Set(['production', 'databaseUrl', 'zatoCompat']);
 
 const NODE_ENVS = ['development', 'production', 'test'];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -112,7 +117,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
   const nodeEnv = oneOf('NODE_ENV', NODE_ENVS, 'development');
   const options: Partial<TesseraOptions> = { production: nodeEnv === 'production' };
   for (const [key, name] of Object.entries(ENV_NAMES)) {
-    if (key === 'production' || key === 'databaseUrl') continue;
+    if (NOT_OPTIONS.has(key)) continue;
     if (key === 'apps' || key === 'allowedOrigins' || key === 'signupApps') {
       const raw = str(name);
       if (raw !== undefined) options[key] = raw.split(',').map((a) => a.trim()).filter(Boolean);
@@ -135,7 +140,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     shutdownTimeoutSeconds: int('SHUTDOWN_TIMEOUT') ?? 10,
     pages: bool('PAGES') ?? true,
     openapi: bool('OPENAPI') ?? true,
-    zatoCompat: bool('ZATO_COMPAT') ?? false,
+    zatoCompat: bool(ENV_NAMES.zatoCompat) ?? false,
   };
   if (service.port > 65535) problems.push(`PORT must be at most 65535, got ${service.port}`);
   if (service.bodyLimitBytes < 1024) problems.push('BODY_LIMIT_BYTES must be at least 1024');

@@ -58,6 +58,10 @@ const SQL = {
   verify: `
     SELECT 1 FROM sso_session s JOIN sso_user u ON u.id = s.user_id
     WHERE s.token_hash = $1 AND s.expires_at > now() AND NOT u.is_locked AND u.approval_status = 'approved'`,
+  // As verify, answering the session as stored: looking at a session does not slide it.
+  inspect: `
+    SELECT ${SESSION_COLUMNS} FROM sso_session s JOIN sso_user u ON u.id = s.user_id
+    WHERE s.token_hash = $1 AND s.expires_at > now() AND NOT u.is_locked AND u.approval_status = 'approved'`,
   sweep: `
     DELETE FROM sso_session WHERE id IN (
       SELECT id FROM sso_session WHERE expires_at <= now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)`,
@@ -157,6 +161,17 @@ export class SessionsService {
     if (!isWellFormedToken(ust)) return false;
     const rows = await this.db.query('session_verify', SQL.verify, [hashToken(ust)]);
     return rows.length > 0;
+  }
+
+  /**
+   * The live session of a UST as stored, for someone other than its holder to look at (a
+   * super-user): unlike `resolve` it never slides the idle expiry. `session_not_found` otherwise.
+   */
+  async inspect(ust: string): Promise<SessionView> {
+    if (!isWellFormedToken(ust)) throw Errors.sessionNotFound();
+    const [session] = await this.db.query<SessionView>('session_inspect', SQL.inspect, [hashToken(ust)]);
+    if (!session) throw Errors.sessionNotFound();
+    return session;
   }
 
   /** Deletes up to `limit` expired sessions (their attributes go with them); returns how many. */

@@ -1,6 +1,7 @@
 import { Body, Get, HttpCode, Inject, Patch, Post, Req } from '@nestjs/common';
 import { Errors } from '../../common/tessera-error';
 import { TESSERA_CONFIG, TesseraConfig } from '../../config/options';
+import type { SessionView } from '../../sessions/session.entity';
 import { CurrentSession, SessionsService } from '../../sessions/sessions.service';
 import { ZATO_ONLY } from './zato-codes';
 import { ZatoInput } from './zato-input';
@@ -40,7 +41,7 @@ export class ZatoSessionsController extends ZatoRoutes {
   async get(@Body() body: unknown, @Req() request: ZatoRequest) {
     const input = this.input(body, ['current_ust']);
     const current = await this.caller(input, request, 'current_ust');
-    const { session } = await this.targetOf(input, current);
+    const session = await this.targetOf(input, current);
     return ok({
       creation_time: zatoTime(session.createdAt),
       expiration_time: zatoTime(session.expiresAt),
@@ -61,17 +62,20 @@ export class ZatoSessionsController extends ZatoRoutes {
       throw new ZatoRefusal(ZATO_ONLY.invalidInput);
     }
     const current = await this.caller(input, request, own ? 'ust' : 'current_ust');
-    const userId = own ? current.user.id : (await this.targetOf(input, current)).user.id;
+    const userId = own ? current.user.id : (await this.targetOf(input, current)).userId;
     const sessions = await this.sessions.list(userId, current.session.id);
     return ok({ result: sessions.map(zatoListedSession) });
   }
 
-  /** The session of `target_ust`; another user's is visible to a super-user only, and otherwise answers as missing. */
-  private async targetOf(input: ZatoInput, current: CurrentSession): Promise<CurrentSession> {
+  /**
+   * The session of `target_ust`, as stored (looking does not slide it); another user's is visible to
+   * a super-user only, and otherwise answers as missing.
+   */
+  private async targetOf(input: ZatoInput, current: CurrentSession): Promise<SessionView> {
     const ust = input.get('target_ust');
     if (typeof ust !== 'string') throw Errors.sessionNotFound();
-    const target = await this.sessions.resolve(ust).catch(() => Promise.reject(Errors.sessionNotFound()));
-    if (target.user.id !== current.user.id && !current.user.isSuperUser) throw Errors.sessionNotFound();
+    const target = await this.sessions.inspect(ust);
+    if (target.userId !== current.user.id && !current.user.isSuperUser) throw Errors.sessionNotFound();
     return target;
   }
 }
