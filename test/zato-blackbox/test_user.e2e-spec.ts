@@ -434,6 +434,12 @@ describe('test_user.py', () => {
         password_must_change: true,
       });
 
+      // Tessera's fix: a password set by a super-user ends the user's sessions (Zato's test does not
+      // use the user's UST again; in Zato it would still work).
+      const stale = await t.get('/zato/sso/user', { ust: login.ust }, false);
+      expect(stale.status).toBe(status_code.error);
+      expect(stale.sub_status).toEqual([status_code.auth.not_allowed]);
+
       const old = await t.post('/zato/sso/user/login', { username, password }, false);
       expect(old.status).toBe(status_code.error);
       expect(old.sub_status).toEqual([status_code.auth.not_allowed]);
