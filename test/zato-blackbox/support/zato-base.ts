@@ -239,6 +239,7 @@ export async function startZatoServer(): Promise<ZatoServer> {
   } catch (error) {
     service?.child.kill('SIGKILL');
     await db.drop();
+    rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
   const running = service;

@@ -29,6 +29,7 @@ export async function startZatoServerInProcess(notifier: { passwordResetRequeste
   } catch (error) {
     await app?.close();
     await db.drop();
+    rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
   const running = app;
