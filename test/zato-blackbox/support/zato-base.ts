@@ -156,8 +156,8 @@ function withDatabase(url: string, database: string): string {
 
 /**
  * The settings Zato's tests need: its app `CRM`, sign-up into it, approval required (users a
- * super-user creates are `before_decision`), TOTP codes reusable within their step and no login
- * limits (the super-user logs in before every test), cheap password hashing.
+ * super-user creates are `before_decision`), TOTP codes reusable within their step, no login
+ * limits (the super-user logs in before every test), Zato's password expiry, cheap password hashing.
  */
 export function serviceEnv(databaseUrl: string, dataDir: string): Record<string, string> {
   return {
@@ -168,6 +168,8 @@ export function serviceEnv(databaseUrl: string, dataDir: string): Record<string,
     SIGNUP_APPROVAL_REQUIRED: 'true',
     TOTP_REPLAY_PROTECTION: 'false',
     LOGIN_LIMITS: 'false',
+    // Zato's password.expiry: every password expires in 730 days, and Zato's tests check the date.
+    PASSWORD_EXPIRY_DAYS: '730',
     ARGON2_MEMORY_KIB: '1024',
     ARGON2_TIME_COST: '1',
     ARGON2_PARALLELISM: '1',
