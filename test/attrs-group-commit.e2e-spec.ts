@@ -63,7 +63,7 @@ describe('group commit of concurrent single calls to one owner', () => {
     hold(`SELECT 1 FROM ${table} WHERE owner_id = $1 AND name = $2 FOR UPDATE`, [ownerId, name]);
 
   /** Waits until `count` writes (or reads) queue behind a statement in flight. */
-  async function queuedBehind(service: SessionAttrService | UserAttrService, count: number, which: 'groups' | 'readGroups' = 'groups') {
+  async function queuedBehind(service: SessionAttrService | UserAttrService, count: number, which: 'groups' | 'readGroups' | 'callerReads' = 'groups') {
     const groups = service[which];
     for (let i = 0; i < 500 && groups.queued < count; i++) await sleep(10);
     expect(groups.queued).toBe(count);
@@ -237,6 +237,32 @@ describe('group commit of concurrent single calls to one owner', () => {
     expect(b!.encrypted).toBe(true);
     (a1!.value as { n: number }).n = 99;
     expect(a2!.value).toEqual({ n: 2 });
+  });
+
+  it("shares one statement among REST callers' gets of different sessions, each answered on its own", async () => {
+    const callers = await Promise.all(Array.from({ length: 6 }, () => loggedInUser(t)));
+    for (const [i, c] of callers.entries()) await attrs.set(c.session, 'cart', { owner: i });
+    const stranger = await loggedInUser(t);
+    // Reads take no row locks: the test's transaction holds the table; two gets go out and wait.
+    await hold('SELECT 1 AS one', []);
+    await locker!.query('LOCK TABLE sso_session_attr IN ACCESS EXCLUSIVE MODE');
+    statements.names.length = 0;
+    const get = (auth: string, path = '/sessions/current/attrs/cart') => t.http().get(path).set('Authorization', auth).then((r) => r);
+    const first = [get(callers[0].auth), get(callers[1].auth)];
+    await sleep(100);
+    const queued = [
+      ...callers.slice(2).map((c) => get(c.auth)),
+      get(callers[2].auth, '/sessions/current/attrs/missing'),
+      get('Bearer ' + 'x'.repeat(43)),
+      get(stranger.auth, `/sessions/${callers[3].session.id}/attrs/cart`),
+    ];
+    await queuedBehind(attrs, queued.length, 'callerReads');
+    await locker!.query('COMMIT');
+
+    const answers = await Promise.all([...first, ...queued]);
+    expect(answers.slice(0, 6).map((r) => [r.status, r.body.value])).toEqual(callers.map((_, i) => [200, { owner: i }]));
+    expect(answers.slice(6).map((r) => [r.status, r.body.code])).toEqual([[404, 'attr_not_found'], [401, 'session_invalid'], [404, 'session_not_found']]);
+    expect(statements.names).toEqual(['attr_session_caller_read_1', 'attr_session_caller_read_1', 'attr_session_callers_read']);
   });
 
   it('never merges a batch: a failing createMany stays all-or-nothing while single sets around it succeed', async () => {

@@ -29,21 +29,29 @@ export class AttrCallGroups<K extends string, I> {
   /** Present while a statement for the key is in flight: the calls that arrived since. */
   private readonly waiting = new Map<string, Array<QueuedCall<K, I>>>();
 
+  /** Statements in flight per key. */
+  private readonly inFlight = new Map<string, number>();
+
   constructor(
-    private readonly maxWritesPerStatement: number,
+    private readonly maxCallsPerStatement: number,
     /** Runs one statement for the calls (all of one kind, one target) and settles each of them. */
     private readonly execute: (writes: Array<QueuedCall<K, I>>) => Promise<void>,
+    /** How many statements of one key may be in flight before calls wait (1: one per owner). */
+    private readonly maxInFlight = 1,
+    /** The key calls are grouped by; by default their statement target (one owner, one access). */
+    private readonly keyOf: (target: StatementTarget) => string = targetKey,
   ) {}
 
   submit<R>(target: StatementTarget, kind: K, input: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       const write: QueuedCall<K, I> = { kind, input, resolve: resolve as (result: unknown) => void, reject };
-      const key = targetKey(target);
-      const queue = this.waiting.get(key);
-      if (queue) {
-        queue.push(write);
+      const key = this.keyOf(target);
+      const running = this.inFlight.get(key) ?? 0;
+      if (running >= this.maxInFlight) {
+        this.waiting.get(key)!.push(write);
       } else {
-        this.waiting.set(key, []);
+        if (running === 0) this.waiting.set(key, []);
+        this.inFlight.set(key, running + 1);
         void this.round(key, [write]);
       }
     });
@@ -64,12 +72,18 @@ export class AttrCallGroups<K extends string, I> {
     }
     const queue = this.waiting.get(key)!;
     if (queue.length === 0) {
-      this.waiting.delete(key);
+      const running = this.inFlight.get(key)! - 1;
+      if (running > 0) {
+        this.inFlight.set(key, running);
+      } else {
+        this.inFlight.delete(key);
+        this.waiting.delete(key);
+      }
       return;
     }
-    // The longest run of one kind from the front: writes of other kinds keep their turn.
+    // The longest run of one kind from the front: calls of other kinds keep their turn.
     let n = 1;
-    while (n < queue.length && n < this.maxWritesPerStatement && queue[n].kind === queue[0].kind) n++;
+    while (n < queue.length && n < this.maxCallsPerStatement && queue[n].kind === queue[0].kind) n++;
     void this.round(key, queue.splice(0, n));
   }
 }

@@ -1,4 +1,4 @@
-import { AccessMode, AttrOp, BATCH_ONLY_OPS, buildAttrStatement, OwnerKind } from './attr-sql';
+import { AccessMode, AttrOp, BATCH_ONLY_OPS, buildAttrStatement, buildCallerReadMany, OwnerKind } from './attr-sql';
 
 /**
  * Every statement attr-sql.ts builds, pinned as its SQL text: a change to any statement that runs
@@ -22,6 +22,13 @@ describe('attribute statements', () => {
         }
       }
     }
+  }
+
+  for (const kind of KINDS) {
+    it(`${kind} callers read (the gets of many REST callers in one statement)`, () => {
+      const { name, text } = buildCallerReadMany(kind);
+      expect(`-- ${name}\n${text}`).toMatchSnapshot();
+    });
   }
 
   it('gives every statement its own prepared-statement name', () => {

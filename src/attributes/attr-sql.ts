@@ -1,4 +1,4 @@
-import { CALLER_CTE } from '../sessions/session-sql';
+import { CALLER_CTE, callerSelect } from '../sessions/session-sql';
 
 /**
  * Every attribute statement, built once per owner kind and access mode. Each is a single statement:
@@ -197,4 +197,39 @@ FROM (SELECT 1) one
 ${caller ? 'LEFT JOIN caller c ON true\n' : ''}LEFT JOIN owner o ON true
 LEFT JOIN ${result} r ON true`;
   return { name: `attr_${kind}_${mode}_${op}${single && !BATCH_ONLY_OPS.has(op) ? '_1' : ''}`, text };
+}
+
+/**
+ * One read for the single gets of many REST callers at once (attr.service.ts groups them across
+ * owners): $1 the callers' UST hashes, $2 the owners they name (NULL: their own), $3 the names, one
+ * element per get; $4 idle timeout, $5 touch interval (as CALLER_CTE). Every get is resolved,
+ * checked and read on its own, as the one-caller `read` statement does it, and answers one row in
+ * the order given, with the same columns as that statement's head row.
+ */
+export function buildCallerReadMany(kind: OwnerKind): { name: string; text: string } {
+  const table = ATTR_TABLE[kind];
+  const owner =
+    kind === 'session'
+      ? `SELECT t.id, CASE WHEN t.id = c.id THEN c.expires_at ELSE t.expires_at END AS live_until,
+           (t.user_id = c.user_id OR c.is_super_user) AS allowed
+    FROM sso_session t WHERE t.id = COALESCE(i.owner_id, c.id) AND t.expires_at > now()`
+      : `SELECT u.id, NULL::timestamptz AS live_until, (u.id = c.user_id OR c.is_super_user) AS allowed
+    FROM sso_user u WHERE u.id = COALESCE(i.owner_id, c.user_id)`;
+  const text = `SELECT c.id IS NOT NULL AS authed, c.id AS caller_session_id, c.is_super_user AS caller_is_super,
+       c.touch_due AS touch_due, c.expires_at AS caller_expires_at,
+       o.id AS owner_id, o.allowed, r.name, r.value, r.sealed, r.key_id, r.encrypted, r.created_at, r.updated_at,
+       LEAST(r.own_expires_at, o.live_until) AS expires_at
+FROM unnest($1::bytea[], $2::uuid[], $3::text[]) WITH ORDINALITY AS i(token_hash, owner_id, name, ord)
+LEFT JOIN LATERAL (${callerSelect('i.token_hash', '$4', '$5')}
+) c ON true
+LEFT JOIN LATERAL (
+    ${owner}
+) o ON c.id IS NOT NULL
+LEFT JOIN LATERAL (
+    SELECT a.name, a.value, a.sealed, a.key_id, a.sealed IS NOT NULL AS encrypted, a.created_at, a.updated_at,
+           a.expires_at AS own_expires_at
+    FROM ${table} a WHERE o.allowed AND a.owner_id = o.id AND a.name = i.name AND ${LIVE}
+) r ON true
+ORDER BY i.ord`;
+  return { name: `attr_${kind}_callers_read`, text };
 }

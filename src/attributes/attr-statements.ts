@@ -3,7 +3,7 @@ import { Errors, TesseraError } from '../common/tessera-error';
 import { TesseraConfig } from '../config/options';
 import { hashToken } from '../crypto/token';
 import { Db } from '../database/db';
-import { AttrOp, BATCH_ONLY_OPS, buildAttrStatement, OwnerKind } from './attr-sql';
+import { AttrOp, BATCH_ONLY_OPS, buildAttrStatement, buildCallerReadMany, OwnerKind } from './attr-sql';
 import { ownerNotFound } from './owner-access';
 
 /** One row of an attribute statement: the head columns (every row), then the attribute's, NULL when none. */
@@ -46,6 +46,7 @@ const FOREIGN_KEY_VIOLATION = '23503';
  */
 export class AttrStatements {
   private readonly cache = new Map<string, { name: string; text: string }>();
+  private callerReads?: { name: string; text: string };
 
   constructor(
     private readonly kind: OwnerKind,
@@ -67,7 +68,22 @@ export class AttrStatements {
           ];
     const single = params.length > 0 && params[0].length === 1 && !BATCH_ONLY_OPS.has(op);
     const { name, text } = this.statement(target.mode, op, single);
-    const values = [...prefix, ...(single ? params.map((p) => p[0]) : params)];
+    return this.send(name, text, [...prefix, ...(single ? params.map((p) => p[0]) : params)]);
+  }
+
+  /**
+   * The single gets of several REST callers in one statement (buildCallerReadMany): one row per
+   * get, in the order given, each with its own head columns.
+   */
+  runCallerReads(gets: Array<{ ust: string; ownerId: string | null; name: string }>): Promise<AttrRow[]> {
+    const { name, text } = (this.callerReads ??= buildCallerReadMany(this.kind));
+    return this.send(name, text, [
+      gets.map((get) => hashToken(get.ust)), gets.map((get) => get.ownerId), gets.map((get) => get.name),
+      this.config.sessionIdleTimeoutSeconds, this.config.sessionTouchIntervalSeconds,
+    ]);
+  }
+
+  private async send(name: string, text: string, values: unknown[]): Promise<AttrRow[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.db.query<AttrRow>(name, text, values);

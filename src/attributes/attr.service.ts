@@ -5,7 +5,7 @@ import { AttrCipher } from '../crypto/attr-cipher.service';
 import { Db } from '../database/db';
 import { AttrCodec } from './attr-codec';
 import { ATTR_TABLE, AttrOp, OwnerKind } from './attr-sql';
-import { AttrRow, AttrStatements } from './attr-statements';
+import { AttrRow, AttrStatements, StatementTarget } from './attr-statements';
 import { AttrCallGroups, QueuedCall } from './attr-call-groups';
 import type { Attr, AttrItem, AttrMeta, ExpiryItem, JsonValue, OwnerRef, UpdateItem, WriteOptions } from './attr.types';
 import { checkBatch, checkEncrypt, checkExpiration, checkName } from './attr-validation';
@@ -40,6 +40,17 @@ interface MergeInput {
   item: EncodedItem;
 }
 
+interface GetInput {
+  access: OwnerAccess;
+  name: string;
+}
+
+/**
+ * Statements of REST callers' gets in flight at once before further gets wait to share the next
+ * one: enough that a lone get never waits, few enough that under load gets travel together.
+ */
+const CALLER_READS_IN_FLIGHT = 2;
+
 /** The attribute API with its owner already chosen: `attrs.of(session).set('cart', [...])`. */
 export type BoundAttrs = {
   [K in OpName]: AttrService[K] extends (owner: AttrOwner, ...args: infer A) => infer R ? (...args: A) => R : never;
@@ -54,7 +65,8 @@ export abstract class AttrService {
   private readonly statements: AttrStatements;
   private readonly codec: AttrCodec;
   private readonly groups: AttrCallGroups<MergeKind, MergeInput>;
-  private readonly readGroups: AttrCallGroups<'get', { access: OwnerAccess; name: string }>;
+  private readonly readGroups: AttrCallGroups<'get', GetInput>;
+  private readonly callerReads: AttrCallGroups<'get', GetInput>;
 
   protected constructor(
     readonly kind: OwnerKind,
@@ -66,6 +78,9 @@ export abstract class AttrService {
     this.codec = new AttrCodec(kind, cipher, config);
     this.groups = new AttrCallGroups(config.attrMaxBatch, (writes) => this.runMerged(writes));
     this.readGroups = new AttrCallGroups(config.attrMaxBatch, (reads) => this.runMergedReads(reads));
+    // REST callers' gets share statements across owners: each get is still resolved and checked on
+    // its own in the statement, and a statement costs far more than a row (docs/performance.md).
+    this.callerReads = new AttrCallGroups(config.attrMaxBatch, (reads) => this.runCallerReads(reads), CALLER_READS_IN_FLIGHT, () => 'callers');
   }
 
   of(owner: AttrOwner): BoundAttrs {
@@ -184,7 +199,8 @@ export abstract class AttrService {
   async get(owner: AttrOwner, name: string): Promise<Attr | null> {
     const access = this.access(owner);
     checkName(name);
-    return this.readGroups.submit(access.target, 'get', { access, name });
+    const groups = access.target.mode === 'caller' ? this.callerReads : this.readGroups;
+    return groups.submit(access.target, 'get', { access, name });
   }
 
   /** One entry per asked name, in the order asked: the attribute, or `null` when there is none. */
@@ -273,19 +289,33 @@ export abstract class AttrService {
    * which is the one it wrote or a later one. Deletes and expiry changes run without the
    * all-or-nothing check, so that one caller's missing name is that caller's `attr_not_found` alone.
    */
+  /** One read for the gets of REST callers, whatever their owners; a lone get runs as it always did. */
+  private async runCallerReads(reads: Array<QueuedCall<'get', GetInput>>): Promise<void> {
+    if (reads.length === 1) return this.runMergedReads(reads);
+    const rows = await this.statements.runCallerReads(
+      reads.map(({ input }) => {
+        const target = input.access.target as Extract<StatementTarget, { mode: 'caller' }>;
+        return { ust: target.ust, ownerId: target.ownerId, name: input.name };
+      }),
+    );
+    reads.forEach((read, i) => this.answerGet(read, rows[i], rows[i]));
+  }
+
   /** One read for gets that concurrent callers made to one owner; each caller decodes its own copy. */
-  private async runMergedReads(reads: Array<QueuedCall<'get', { access: OwnerAccess; name: string }>>): Promise<void> {
+  private async runMergedReads(reads: Array<QueuedCall<'get', GetInput>>): Promise<void> {
     const names = [...new Set(reads.map((read) => read.input.name))];
     const rows = await this.statements.run(reads[0].input.access.target, 'read', [names]);
     const found = new Map(rows[0].name === null ? [] : rows.map((row) => [row.name!, row]));
-    for (const read of reads) {
-      try {
-        read.input.access.admit(rows[0]);
-        const row = found.get(read.input.name);
-        read.resolve(row ? { ...toMeta(row), value: this.codec.decode(row) } : null);
-      } catch (error) {
-        read.reject(error);
-      }
+    for (const read of reads) this.answerGet(read, rows[0], found.get(read.input.name));
+  }
+
+  /** Answers one get from its statement's head row and its attribute's row, if any. */
+  private answerGet(read: QueuedCall<'get', GetInput>, head: AttrRow, row: AttrRow | undefined): void {
+    try {
+      read.input.access.admit(head);
+      read.resolve(row && row.name !== null ? { ...toMeta(row), value: this.codec.decode(row) } : null);
+    } catch (error) {
+      read.reject(error);
     }
   }
 

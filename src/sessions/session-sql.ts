@@ -12,16 +12,21 @@ import { SessionEntity } from './session.entity';
  * then writes it (SessionsService.touch), at most once per interval.
  */
 export const CALLER_CTE = `
-  caller AS (
+  caller AS (${callerSelect('$1', '$2', '$3')}
+  )`;
+
+/** The calling session of the UST hash `tokenHash` (an expression), as CALLER_CTE selects it. */
+export function callerSelect(tokenHash: string, idleTimeout: string, touchInterval: string): string {
+  return `
     SELECT s.id, s.user_id, u.is_super_user, s.absolute_expires_at,
-           s.expires_at < LEAST(now() + make_interval(secs => $2::int - $3::int), s.absolute_expires_at) AS touch_due,
-           CASE WHEN s.expires_at < LEAST(now() + make_interval(secs => $2::int - $3::int), s.absolute_expires_at)
-                THEN LEAST(now() + make_interval(secs => $2::int), s.absolute_expires_at)
+           s.expires_at < LEAST(now() + make_interval(secs => ${idleTimeout}::int - ${touchInterval}::int), s.absolute_expires_at) AS touch_due,
+           CASE WHEN s.expires_at < LEAST(now() + make_interval(secs => ${idleTimeout}::int - ${touchInterval}::int), s.absolute_expires_at)
+                THEN LEAST(now() + make_interval(secs => ${idleTimeout}::int), s.absolute_expires_at)
                 ELSE s.expires_at END AS expires_at
     FROM sso_session s JOIN sso_user u ON u.id = s.user_id
-    WHERE s.token_hash = $1 AND s.expires_at > now()
-      AND NOT u.is_locked AND u.approval_status = 'approved'
-  )`;
+    WHERE s.token_hash = ${tokenHash} AND s.expires_at > now()
+      AND NOT u.is_locked AND u.approval_status = 'approved'`;
+}
 
 /** A session's columns as `SessionView` names them (never the token hash). */
 export const SESSION_COLUMNS = selectColumns(SessionEntity, 's', ['tokenHash']);
