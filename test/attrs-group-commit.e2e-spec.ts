@@ -1,5 +1,6 @@
 import { Client, PoolClient } from 'pg';
 import { AttrMeta, SessionAttrService, TesseraError, UserAttrService } from '../src';
+import { buildAttrStatement, buildCallerReadMany } from '../src/attributes/attr-sql';
 import { loggedInUser, sleep, startTestApp, TestApp } from './support/test-app';
 
 /**
@@ -13,11 +14,29 @@ function recordStatements() {
   const original = Client.prototype.query;
   const names: string[] = [];
   Client.prototype.query = function (this: Client, ...args: unknown[]) {
-    const first = args[0] as { name?: string } | string;
-    if (typeof first === 'object' && first?.name?.startsWith('attr_')) names.push(first.name);
+    const first = args[0] as { name?: string; text?: string } | string;
+    // Through PgBouncer (DB_PREPARED_STATEMENTS=false) statements travel unnamed: known by their text.
+    const name = typeof first === 'object' ? (first.name ?? STATEMENT_NAMES.get(first.text ?? '')) : undefined;
+    if (name?.startsWith('attr_')) names.push(name);
     return (original as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof original;
   return { names, restore: () => (Client.prototype.query = original) };
+}
+
+/** Every attribute statement's text and its name. */
+const STATEMENT_NAMES = new Map<string, string>();
+for (const kind of ['session', 'user'] as const) {
+  for (const mode of ['direct', 'caller', 'caller_token'] as const) {
+    if (kind === 'user' && mode === 'caller_token') continue;
+    for (const op of ['create', 'set', 'update', 'updateEach', 'read', 'probe', 'list', 'delete', 'deleteEach'] as const) {
+      for (const single of [true, false]) {
+        const { name, text } = buildAttrStatement(kind, mode, op, single);
+        STATEMENT_NAMES.set(text, name);
+      }
+    }
+  }
+  const { name, text } = buildCallerReadMany(kind);
+  STATEMENT_NAMES.set(text, name);
 }
 
 type Settled<T> = { ok: true; value: T } | { ok: false; code: string };
