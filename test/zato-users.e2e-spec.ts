@@ -116,6 +116,13 @@ describe('Zato users (/zato/sso/user/*)', () => {
       expectZatoError(await zato(t, 'POST', 'user', as(admin.ust, { username: uniqueName(), password: PASSWORD, sign_up_status: 'maybe' })), 'E008002');
     });
 
+    it('writes nothing when a later field is refused: a bad totp_key leaves no user behind', async () => {
+      const username = uniqueName();
+      expectZatoError(await zato(t, 'POST', 'user', as(admin.ust, { username, password: PASSWORD, is_locked: true, totp_key: 'not base32!' })), 'E008002');
+      const { rows } = await t.pg.query('SELECT count(*)::int AS n FROM sso_user WHERE username = $1', [username]);
+      expect(rows[0].n).toBe(0);
+    });
+
     it('refuses a taken username (E001002), a regular caller (E005001), a short password (E003002)', async () => {
       const { user, ust } = await zatoUser(t);
       expectZatoError(await zato(t, 'POST', 'user', as(admin.ust, { username: user.username, password: PASSWORD })), 'E001002');
@@ -159,6 +166,14 @@ describe('Zato users (/zato/sso/user/*)', () => {
       expectZatoError(await zato(t, 'POST', 'user/login', { username: user.username, password: PASSWORD, current_app: 'crm' }), 'E005008');
       expectOk(await zato(t, 'PATCH', 'user', as(ust, { is_totp_enabled: true })));
       expectOk(await zato(t, 'PATCH', 'user', as(ust, { is_totp_enabled: false })));
+      expect(await t.app.get(TotpService).isEnabled(user.id)).toBe(false);
+    });
+
+    it('changes nothing when a later field is refused (a bad totp_key after a new display_name)', async () => {
+      const { user } = await zatoUser(t);
+      const before = await t.app.get(UsersService).get(user.id);
+      expectZatoError(await zato(t, 'PATCH', 'user', as(admin.ust, { user_id: zusr(user.id), display_name: 'changed', is_locked: true, is_totp_enabled: true, totp_key: 'not base32!' })), 'E008002');
+      expect(await t.app.get(UsersService).get(user.id)).toMatchObject({ displayName: before.displayName, isLocked: false });
       expect(await t.app.get(TotpService).isEnabled(user.id)).toBe(false);
     });
 

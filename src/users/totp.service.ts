@@ -63,12 +63,20 @@ export class TotpService {
    * Turns TOTP on with `key` (base32; spaces and padding ignored) or a generated one; answers it once.
    * `label` names the key in authenticator apps (Zato's `totp_label`); default: the username.
    */
-  async enable(userId: string, key: string | undefined, context: AuditContext = {}, label: string | null = null): Promise<TotpEnrollment> {
+  /**
+   * Checks a key and label `enable` would take, before a caller that writes other things first
+   * (Zato's user create) writes anything; answers the normalised key, if one was given.
+   */
+  checkEnrollment(key: string | undefined, label: string | null): string | undefined {
     if (label !== null) {
       if (label.length > MAX_LABEL_LENGTH) throw Errors.validation(`label must be at most ${MAX_LABEL_LENGTH} characters`);
       checkText({ label });
     }
-    const secret = key === undefined ? generateSecret() : normalizeKey(key);
+    return key === undefined ? undefined : normalizeKey(key);
+  }
+
+  async enable(userId: string, key: string | undefined, context: AuditContext = {}, label: string | null = null): Promise<TotpEnrollment> {
+    const secret = this.checkEnrollment(key, label) ?? generateSecret();
     const { id: keyId, key: sealingKey } = this.cipher.ring.current;
     const sealed = sealValue(sealingKey, Buffer.from(secret, 'utf8'), totpAssociatedData(userId));
     const rows = await this.db.query<{ username: string }>('totp_upsert', SQL.upsert, [userId, sealed, keyId, label]);

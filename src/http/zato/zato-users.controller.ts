@@ -64,6 +64,12 @@ export class ZatoUsersController extends ZatoRoutes {
     if (signUpStatus !== undefined && signUpStatus !== 'before_confirmation' && signUpStatus !== 'final') {
       throw Errors.validation('sign_up_status must be before_confirmation or final');
     }
+    // Every field is checked before the first write: a refused create leaves nothing behind.
+    const locked = input.bool('is_locked');
+    const totpKey = input.text('totp_key');
+    const totpLabel = input.text('totp_label') ?? null;
+    const withTotp = input.bool('is_totp_enabled') === true || totpKey !== undefined;
+    if (withTotp) this.totp.checkEnrollment(totpKey, totpLabel);
     let user = await this.users.create(
       {
         ...profile,
@@ -75,9 +81,8 @@ export class ZatoUsersController extends ZatoRoutes {
       },
       context,
     );
-    if (input.bool('is_locked')) user = await this.users.setLocked(user.id, true, context);
-    const totpKey = input.text('totp_key');
-    if (input.bool('is_totp_enabled') || totpKey !== undefined) await this.totp.enable(user.id, totpKey, context, input.text('totp_label') ?? null);
+    if (locked) user = await this.users.setLocked(user.id, true, context);
+    if (withTotp) await this.totp.enable(user.id, totpKey, context, totpLabel);
     return ok(await this.view(user, true));
   }
 
@@ -93,11 +98,13 @@ export class ZatoUsersController extends ZatoRoutes {
     if (input.has('password_must_change')) changes.passwordMustChange = input.bool('password_must_change');
     if (input.has('password_expiry')) changes.passwordExpiresAt = parseZatoTime(input.get('password_expiry'), 'password_expiry');
     if (input.has('approval_status')) changes.approvalStatus = fromZatoApproval(input.get('approval_status'));
+    // Every field is checked before the first write: a refused update changes nothing.
+    const locked = input.bool('is_locked');
+    const switchTotp = await this.totpSwitch(input, id);
     const context = auditContext(current, request);
     await this.users.update(id, changes, context);
-    const locked = input.bool('is_locked');
     if (locked !== undefined) await this.users.setLocked(id, locked, context);
-    await this.switchTotp(input, id, context);
+    await switchTotp?.(context);
     return ok();
   }
 
@@ -239,13 +246,22 @@ export class ZatoUsersController extends ZatoRoutes {
    * `is_totp_enabled: false` turns TOTP off; `true` with `totp_key` sets that key (a user has TOTP
    * exactly while a key is stored, so `true` without a key is refused unless TOTP is on already).
    */
-  private async switchTotp(input: ZatoInput, id: string, context: ReturnType<typeof auditContext>): Promise<void> {
+  /**
+   * What `is_totp_enabled` (with `totp_key`, `totp_label`) asks of the user's TOTP, checked now and
+   * done later by the returned step: off, on with the key, or nothing (already on, or not asked).
+   */
+  private async totpSwitch(input: ZatoInput, id: string): Promise<((context: ReturnType<typeof auditContext>) => Promise<unknown>) | undefined> {
     const enabled = input.bool('is_totp_enabled');
     const key = input.text('totp_key');
-    if (enabled === false) return this.totp.disable(id, context);
-    if (enabled !== true) return;
-    if (key !== undefined) await this.totp.enable(id, key, context, input.text('totp_label') ?? null);
-    else if (!(await this.totp.isEnabled(id))) throw Errors.validation('totp_key is required to turn TOTP on');
+    const label = input.text('totp_label') ?? null;
+    if (enabled === false) return (context) => this.totp.disable(id, context);
+    if (enabled !== true) return undefined;
+    if (key !== undefined) {
+      this.totp.checkEnrollment(key, label);
+      return (context) => this.totp.enable(id, key, context, label);
+    }
+    if (!(await this.totp.isEnabled(id))) throw Errors.validation('totp_key is required to turn TOTP on');
+    return undefined;
   }
 
   /** The user a call acts on: `user_id` when given (another user's needs a super-user), else the caller. */
