@@ -97,6 +97,9 @@ export async function startEmbeddedPostgres(
   });
   if (isRoot) letPostgresUserReach([databaseDir, binaryDir() ?? databaseDir], log);
   const initialised = existsSync(join(databaseDir, 'PG_VERSION'));
+  // The package starts PostgreSQL with this process's environment; the server must not get the
+  // malloc settings made for the service's own process (see SERVICE_MALLOC_SETTINGS).
+  const restoreEnvironment = withoutServiceMallocSettings();
   try {
     if (!initialised) {
       log(`initialising embedded PostgreSQL in ${databaseDir}`);
@@ -112,6 +115,8 @@ export async function startEmbeddedPostgres(
     throw new ConfigError(`embedded PostgreSQL did not start: ${hint}${said ? ` (PostgreSQL said: ${said})` : ''}`, {
       cause: error,
     });
+  } finally {
+    restoreEnvironment();
   }
   const admin = pg.getPgClient('postgres', '127.0.0.1');
   await admin.connect();
@@ -123,6 +128,24 @@ export async function startEmbeddedPostgres(
   }
   log(`embedded PostgreSQL listening on 127.0.0.1:${port}, data in ${databaseDir}`);
   return { url: urlFor(port), stop: () => pg.stop(), onLost: () => undefined };
+}
+
+/**
+ * glibc settings that `npm start` gives the service's process (docs/configuration.md): a fixed mmap
+ * threshold, which also fixes the trim threshold at 128 KiB, and two arenas. Inherited by
+ * PostgreSQL, the fixed trim threshold made every backend give its heap back to the kernel after
+ * each statement and take it again for the next (brk, munmap, page faults: about a tenth of the
+ * server's CPU on single-row writes, measured with perf); glibc's own dynamic thresholds avoid that.
+ */
+const SERVICE_MALLOC_SETTINGS = ['MALLOC_MMAP_THRESHOLD_', 'MALLOC_ARENA_MAX', 'MALLOC_TRIM_THRESHOLD_', 'MALLOC_TOP_PAD_'];
+
+/** Takes the service's malloc settings out of the environment until the returned function puts them back. */
+function withoutServiceMallocSettings(): () => void {
+  const saved = SERVICE_MALLOC_SETTINGS.filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]] as const);
+  for (const [name] of saved) delete process.env[name];
+  return () => {
+    for (const [name, value] of saved) process.env[name] = value;
+  };
 }
 
 /** Where the installed PostgreSQL binaries are: the nearest node_modules holding this platform's package. */
