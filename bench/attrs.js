@@ -78,6 +78,7 @@ function settings() {
     soakCsv: process.env.BENCH_SOAK_CSV?.trim() || undefined,
     scenarios: envList('BENCH_SCENARIOS', SCENARIOS, SCENARIOS),
     peers: legacyNoPeer ? [] : envList('BENCH_PEERS', peers.STORES, peers.STORES),
+    modes: envList('BENCH_MODES', MODES, MODES),
     redisUrl: process.env.BENCH_REDIS_URL?.trim() || peers.DEFAULT_REDIS_URL,
     strict: (process.env.BENCH_STRICT ?? '0').trim() === '1',
     databaseUrl: process.env.DATABASE_URL?.trim() || undefined,
@@ -529,8 +530,13 @@ class Service {
     const main = path.join(ROOT, 'dist/src/service/main.js');
     if (!fs.existsSync(main)) throw new Error(`${path.relative(ROOT, main)} is missing: run "npm run build" (or "npm run bench")`);
     this.port = await freePort();
+    // As `npm start` runs it: V8's old space capped (MAX_OLD_SPACE_MB, 512), which also keeps V8 from
+    // letting garbage grow the heap by ~70 MiB under load before its first full collection.
     // BENCH_NODE_ARGS: extra flags for the service's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+    const nodeArgs = [
+      `--max-old-space-size=${process.env.MAX_OLD_SPACE_MB || '512'}`,
+      ...(process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+    ];
     this.child = spawn(process.execPath, [...nodeArgs, main], { cwd: ROOT, env: this.env({ PORT: String(this.port) }), stdio: ['ignore', 'pipe', 'pipe'] });
     this.lines = collectOutput(this.child, { keep: 200 });
     await waitForLine(this.child, /listening on http/, 120_000, this.lines).catch((error) => {
@@ -706,7 +712,7 @@ async function comparison(id, stores, s, cache) {
   const cmp = COMPARISONS[id];
   const shape = SHAPES[cmp.shape];
   const out = {};
-  for (const mode of MODES) {
+  for (const mode of s.modes) {
     const sets = {};
     for (const st of stores) sets[st.key] = await sessionsOf(st, cmp.shape, s, cache);
     const sessionsFor = (st) => (mode === 'distinct' ? sets[st.key].distinct : [sets[st.key].shared]);
@@ -989,6 +995,7 @@ function report(s, res, svc, stores) {
     if (!res.compare[id]) continue;
     for (const mode of MODES) {
       const row = res.compare[id][mode];
+      if (!row) continue;
       const j = judgeRow(COMPARISONS[id].kind, row);
       row.judged = j;
       if (j.met !== undefined) checks.push(j.met);
@@ -1317,6 +1324,7 @@ function compact(s, res) {
     compare[id] = {};
     for (const mode of MODES) {
       const row = byMode[mode];
+      if (!row) continue;
       compare[id][mode] = {
         ...Object.fromEntries(STORE_COLUMNS.filter(([key]) => row[key]).map(([key]) => [key, strip(row[key])])),
         ratioRedis: round(row.judged?.vsRedis, 2),
