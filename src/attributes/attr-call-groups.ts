@@ -12,7 +12,8 @@ export interface QueuedCall<K extends string, I> {
  * Group commit per owner. A single call to an owner that arrives while a statement of its group
  * for that owner is in flight waits; when the statement completes, the waiting calls of one kind
  * go out together as one statement, and each caller is answered on its own from that statement's
- * rows. The attribute service keeps one instance for writes and one for reads.
+ * rows. The attribute service keeps one instance for writes, one for reads per owner and one for
+ * REST callers' reads across owners (keyed by `keyOf`).
  *
  * Why: the attribute rows of one session or user share their owner's row, which every insert locks
  * (`FOR KEY SHARE`, for the foreign key), and every write waits for its commit's WAL flush. Writers
@@ -21,9 +22,11 @@ export interface QueuedCall<K extends string, I> {
  * than its share of a merged one (docs/performance.md). An idle owner's call goes straight out, so
  * nothing waits that need not.
  *
- * Writes are grouped by statement target: the same owner reached the same way (the same UST and
- * owner id, or owner UST, for a REST caller; the same owner id in-process), so that the statement's own check of
- * the caller holds for every write it carries. Nothing is merged across owners or callers.
+ * By default calls are grouped by statement target: the same owner reached the same way (the same
+ * UST and owner id, or owner UST, for a REST caller; the same owner id in-process), so that the
+ * statement's own check of the caller holds for every call it carries. Writes are never merged
+ * across owners or callers; only REST callers' gets are (one key for all, `keyOf`), in a statement
+ * that resolves and checks each get on its own.
  */
 export class AttrCallGroups<K extends string, I> {
   /** Present while a statement for the key is in flight: the calls that arrived since. */
@@ -35,7 +38,7 @@ export class AttrCallGroups<K extends string, I> {
   constructor(
     private readonly maxCallsPerStatement: number,
     /** Runs one statement for the calls (all of one kind, one target) and settles each of them. */
-    private readonly execute: (writes: Array<QueuedCall<K, I>>) => Promise<void>,
+    private readonly execute: (calls: Array<QueuedCall<K, I>>) => Promise<void>,
     /** How many statements of one key may be in flight before calls wait (1: one per owner). */
     private readonly maxInFlight = 1,
     /** The key calls are grouped by; by default their statement target (one owner, one access). */
@@ -44,15 +47,15 @@ export class AttrCallGroups<K extends string, I> {
 
   submit<R>(target: StatementTarget, kind: K, input: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      const write: QueuedCall<K, I> = { kind, input, resolve: resolve as (result: unknown) => void, reject };
+      const call: QueuedCall<K, I> = { kind, input, resolve: resolve as (result: unknown) => void, reject };
       const key = this.keyOf(target);
       const running = this.inFlight.get(key) ?? 0;
       if (running >= this.maxInFlight) {
-        this.waiting.get(key)!.push(write);
+        this.waiting.get(key)!.push(call);
       } else {
         if (running === 0) this.waiting.set(key, []);
         this.inFlight.set(key, running + 1);
-        void this.round(key, [write]);
+        void this.round(key, [call]);
       }
     });
   }
@@ -64,11 +67,11 @@ export class AttrCallGroups<K extends string, I> {
     return n;
   }
 
-  private async round(key: string, writes: Array<QueuedCall<K, I>>): Promise<void> {
+  private async round(key: string, calls: Array<QueuedCall<K, I>>): Promise<void> {
     try {
-      await this.execute(writes);
+      await this.execute(calls);
     } catch (error) {
-      for (const write of writes) write.reject(error);
+      for (const call of calls) call.reject(error);
     }
     const queue = this.waiting.get(key)!;
     if (queue.length === 0) {

@@ -32,6 +32,17 @@ export const ATTR_TABLE: Record<OwnerKind, string> = { session: 'sso_session_att
 export const OWNER_PARAMS: Record<AccessMode, number> = { caller: 4, caller_token: 4, direct: 1 };
 
 /**
+ * The owner a REST caller `c` names (`t`, a session, or `u`, a user) as `(id, live_until, allowed)`:
+ * a session is usable by its own user or a super-user, a user by itself or a super-user, and the
+ * caller's own session lives until the caller's slid expiry. One rule for every caller statement.
+ */
+const CALLER_OWNER_COLUMNS: Record<OwnerKind, string> = {
+  session: `t.id, CASE WHEN t.id = c.id THEN c.expires_at ELSE t.expires_at END AS live_until,
+           (t.user_id = c.user_id OR c.is_super_user) AS allowed`,
+  user: `u.id, NULL::timestamptz AS live_until, (u.id = c.user_id OR c.is_super_user) AS allowed`,
+};
+
+/**
  * `owner(id, live_until, allowed)`. For REST calls ($1-$3: see CALLER_CTE; $4 owner id, NULL for
  * `current`/`me`) a session is usable by its own user or a super-user, a user by itself or a
  * super-user. In-process calls ($1 owner id) are trusted: the calling module decided already.
@@ -45,8 +56,7 @@ function ownerCte(kind: OwnerKind, mode: AccessMode): string {
       const target = mode === 'caller' ? 't.id = COALESCE($4::uuid, c.id)' : 't.token_hash = $4::bytea';
       return `${CALLER_CTE},
   owner AS (
-    SELECT t.id, CASE WHEN t.id = c.id THEN c.expires_at ELSE t.expires_at END AS live_until,
-           (t.user_id = c.user_id OR c.is_super_user) AS allowed
+    SELECT ${CALLER_OWNER_COLUMNS.session}
     FROM caller c JOIN sso_session t ON ${target}
     WHERE t.expires_at > now()
   )`;
@@ -54,7 +64,7 @@ function ownerCte(kind: OwnerKind, mode: AccessMode): string {
     if (mode === 'caller_token') throw new Error('caller_token access names a session, not a user');
     return `${CALLER_CTE},
   owner AS (
-    SELECT u.id, NULL::timestamptz AS live_until, (u.id = c.user_id OR c.is_super_user) AS allowed
+    SELECT ${CALLER_OWNER_COLUMNS.user}
     FROM caller c JOIN sso_user u ON u.id = COALESCE($4::uuid, c.user_id)
   )`;
   }
@@ -210,10 +220,9 @@ export function buildCallerReadMany(kind: OwnerKind): { name: string; text: stri
   const table = ATTR_TABLE[kind];
   const owner =
     kind === 'session'
-      ? `SELECT t.id, CASE WHEN t.id = c.id THEN c.expires_at ELSE t.expires_at END AS live_until,
-           (t.user_id = c.user_id OR c.is_super_user) AS allowed
+      ? `SELECT ${CALLER_OWNER_COLUMNS.session}
     FROM sso_session t WHERE t.id = COALESCE(i.owner_id, c.id) AND t.expires_at > now()`
-      : `SELECT u.id, NULL::timestamptz AS live_until, (u.id = c.user_id OR c.is_super_user) AS allowed
+      : `SELECT ${CALLER_OWNER_COLUMNS.user}
     FROM sso_user u WHERE u.id = COALESCE(i.owner_id, c.user_id)`;
   const text = `SELECT c.id IS NOT NULL AS authed, c.id AS caller_session_id, c.is_super_user AS caller_is_super,
        c.touch_due AS touch_due, c.expires_at AS caller_expires_at,

@@ -282,13 +282,6 @@ export abstract class AttrService {
     return this.inOrder(items, rows.map(toMeta));
   }
 
-  /**
-   * One statement for single writes of one kind that concurrent callers made to one owner through
-   * one access. A lone write runs exactly as it would without grouping. Merged writes keep the last
-   * item per name (arrival order), and each caller is answered from the rows: its own name's state,
-   * which is the one it wrote or a later one. Deletes and expiry changes run without the
-   * all-or-nothing check, so that one caller's missing name is that caller's `attr_not_found` alone.
-   */
   /** One read for the gets of REST callers, whatever their owners; a lone get runs as it always did. */
   private async runCallerReads(reads: Array<QueuedCall<'get', GetInput>>): Promise<void> {
     if (reads.length === 1) return this.runMergedReads(reads);
@@ -319,6 +312,13 @@ export abstract class AttrService {
     }
   }
 
+  /**
+   * One statement for single writes of one kind that concurrent callers made to one owner through
+   * one access. A lone write runs exactly as it would without grouping. Merged writes keep the last
+   * item per name (arrival order), and each caller is answered from the rows: its own name's state,
+   * which is the one it wrote or a later one. Deletes and expiry changes run without the
+   * all-or-nothing check, so that one caller's missing name is that caller's `attr_not_found` alone.
+   */
   private async runMerged(writes: Array<QueuedCall<MergeKind, MergeInput>>): Promise<void> {
     const { kind } = writes[0];
     const lastPerName = new Map(writes.map((write) => [write.input.item.name, write.input.item]));

@@ -60,10 +60,6 @@ export class TotpService {
   ) {}
 
   /**
-   * Turns TOTP on with `key` (base32; spaces and padding ignored) or a generated one; answers it once.
-   * `label` names the key in authenticator apps (Zato's `totp_label`); default: the username.
-   */
-  /**
    * Checks a key and label `enable` would take, before a caller that writes other things first
    * (Zato's user create) writes anything; answers the normalised key, if one was given.
    */
@@ -75,6 +71,10 @@ export class TotpService {
     return key === undefined ? undefined : normalizeKey(key);
   }
 
+  /**
+   * Turns TOTP on with `key` (base32; spaces and padding ignored) or a generated one; answers it once.
+   * `label` names the key in authenticator apps (Zato's `totp_label`); default: the username.
+   */
   async enable(userId: string, key: string | undefined, context: AuditContext = {}, label: string | null = null): Promise<TotpEnrollment> {
     const secret = this.checkEnrollment(key, label) ?? generateSecret();
     const { id: keyId, key: sealingKey } = this.cipher.ring.current;

@@ -243,12 +243,10 @@ export class ZatoUsersController extends ZatoRoutes {
   }
 
   /**
-   * `is_totp_enabled: false` turns TOTP off; `true` with `totp_key` sets that key (a user has TOTP
-   * exactly while a key is stored, so `true` without a key is refused unless TOTP is on already).
-   */
-  /**
    * What `is_totp_enabled` (with `totp_key`, `totp_label`) asks of the user's TOTP, checked now and
-   * done later by the returned step: off, on with the key, or nothing (already on, or not asked).
+   * done later by the returned step: `false` turns TOTP off; `true` with `totp_key` sets that key (a
+   * user has TOTP exactly while a key is stored, so `true` without a key is refused unless TOTP is on
+   * already, and does nothing then); nothing when not asked.
    */
   private async totpSwitch(input: ZatoInput, id: string): Promise<((context: ReturnType<typeof auditContext>) => Promise<unknown>) | undefined> {
     const enabled = input.bool('is_totp_enabled');
