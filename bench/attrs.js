@@ -19,8 +19,10 @@ const http = require('node:http');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { Worker } = require('node:worker_threads');
 const autocannon = require('autocannon');
 const peers = require('./peer.js');
+const { setupClientFor } = require('./plan.js');
 
 const ROOT = path.resolve(__dirname, '..');
 const HOST = '127.0.0.1';
@@ -79,6 +81,7 @@ function settings() {
     scenarios: envList('BENCH_SCENARIOS', SCENARIOS, SCENARIOS),
     peers: legacyNoPeer ? [] : envList('BENCH_PEERS', peers.STORES, peers.STORES),
     modes: envList('BENCH_MODES', MODES, MODES),
+    cannon: envList('BENCH_CANNON', ['worker'], ['worker', 'main'])[0] ?? 'worker',
     redisUrl: process.env.BENCH_REDIS_URL?.trim() || peers.DEFAULT_REDIS_URL,
     strict: (process.env.BENCH_STRICT ?? '0').trim() === '1',
     databaseUrl: process.env.DATABASE_URL?.trim() || undefined,
@@ -253,10 +256,12 @@ function cpuBetween(a, b) {
 }
 
 const activeCannons = new Set();
+/** Where a planned run's autocannon runs: 'worker' (a fresh worker thread per run) or 'main' (BENCH_CANNON). */
+let cannonThread = 'worker';
 
 /** One autocannon run; resolves with the numbers this benchmark reports. `onInstance` sees the running instance. */
 async function cannon(opts, onInstance) {
-  const instance = autocannon({ timeout: 30, ...opts });
+  const instance = opts.plan && cannonThread === 'worker' ? cannonInWorker(opts) : autocannon({ timeout: 30, ...asOptions(opts) });
   activeCannons.add(instance);
   if (onInstance) onInstance(instance);
   const before = cpuSnapshot();
@@ -282,6 +287,26 @@ async function cannon(opts, onInstance) {
   } finally {
     activeCannons.delete(instance);
   }
+}
+
+/**
+ * A run described by `opts.plan` (perConnection) in a worker thread of its own: see
+ * bench/cannon-worker.js for why. Resolves like an autocannon instance; stop() ends it early.
+ */
+function cannonInWorker({ url, connections, duration, timeout = 30, plan }) {
+  const worker = new Worker(path.join(__dirname, 'cannon-worker.js'), { workerData: { url, connections, duration, timeout, ...plan } });
+  const done = new Promise((resolve, reject) => {
+    worker.once('message', (m) => (m.error ? reject(new Error(`load generator: ${m.error}`)) : resolve(m)));
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`load generator worker exited (${code}) without a result`)));
+  });
+  const finished = done.finally(() => worker.terminate());
+  return Object.assign(finished, { stop: () => worker.postMessage('stop') });
+}
+
+/** autocannon options for a run in this thread (BENCH_CANNON=main): the plan's setupClient. */
+function asOptions({ plan, ...opts }) {
+  return plan ? { ...opts, setupClient: setupClientFor(plan) } : opts;
 }
 
 function stopCannons() {
@@ -687,23 +712,10 @@ async function sessionsOf(store, shapeKey, s, cache) {
  * connection), and cycles through `names` starting at its own offset. `body`: a JSON text for PUT.
  */
 function perConnection(store, s, sessions, { method = 'GET', names, body }) {
-  let k = 0;
   return {
     url: `http://${HOST}:${store.port}/`,
     connections: s.connections,
-    setupClient: (client) => {
-      const sess = sessions[k % sessions.length];
-      let c = k++;
-      const headers = body === undefined ? { ...sess.headers } : { ...sess.headers, 'content-type': 'application/json' };
-      const req = { method, headers, body, path: store.attrPath(names[c % names.length]) };
-      if (names.length > 1) {
-        req.setupRequest = (r) => {
-          r.path = store.attrPath(names[c++ % names.length]);
-          return r;
-        };
-      }
-      client.setRequests([req]);
-    },
+    plan: { method, body, paths: names.map((n) => store.attrPath(n)), headers: sessions.map((sess) => sess.headers) },
   };
 }
 
@@ -1154,12 +1166,13 @@ async function main() {
   let s;
   try {
     s = settings();
+    cannonThread = s.cannon;
   } catch (error) {
     say(`ERROR: ${error.message}`);
     process.exit(1);
   }
   say(`Tessera attribute benchmark: ${s.runs} run(s) x ${s.seconds} s, ${s.connections} connections, warm-up ${s.warmup} s`);
-  say(`scenarios: ${s.scenarios.join(',') || 'none'}${s.soakSeconds ? `, soak ${s.soakSeconds} s` : ''}; peers: ${s.peers.join(',') || 'none'}`);
+  say(`scenarios: ${s.scenarios.join(',') || 'none'}${s.soakSeconds ? `, soak ${s.soakSeconds} s` : ''}; peers: ${s.peers.join(',') || 'none'}; load generator: ${s.cannon === 'worker' ? 'a worker thread per run' : 'main thread'}`);
   say(`machine: ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, Node ${process.version}`);
   say(`code: ${codeVersion()}`);
   const redisProbe = await checkRedis(s); // before anything starts: exits 2 when the Redis peer cannot run
