@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startService, ServiceProcess } from './support/service-process';
@@ -63,5 +63,55 @@ describe('the embedded PostgreSQL a service starts', () => {
     const server = environment(postmaster);
     expect(server.some((entry) => entry.startsWith('PATH='))).toBe(true);
     expect(server.filter((entry) => entry.startsWith('MALLOC_'))).toEqual([]);
+  }, 60_000);
+});
+
+describe('a signal while the service starts', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-startup-signal-'));
+  let service: ServiceProcess | undefined;
+  afterAll(() => {
+    if (service && service.child.exitCode === null) service.child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('stops start-up after the step under way: the embedded PostgreSQL it started is stopped and the process exits 0', async () => {
+    service = await startService({ DATABASE_URL: undefined, DATA_DIR: dataDir, ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' });
+    // initdb takes seconds: the signal lands while the embedded server is being made.
+    await service.waitFor(/initialising embedded PostgreSQL/);
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toBe(0);
+    const output = service.output();
+    expect(output).toContain('SIGTERM during start-up: stopping when the current step ends');
+    expect(output).toContain('SIGTERM: stopped during start-up');
+    expect(output).not.toMatch(/could not start|listening on http/);
+    // The server was made and started, then shut down cleanly (PostgreSQL removes its pid file).
+    expect(existsSync(join(dataDir, 'pg', 'PG_VERSION'))).toBe(true);
+    expect(existsSync(join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+  }, 60_000);
+});
+
+describe('SIGTERM while the service serves on its embedded PostgreSQL', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-embedded-drain-'));
+  let service: ServiceProcess | undefined;
+  afterAll(() => {
+    if (service && service.child.exitCode === null) service.child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('drains before the database stops: a login hashing at the signal is answered, then the process exits 0', async () => {
+    // A slow hash (about a second here) keeps the login in flight when the signal comes; the login
+    // still needs the database after the hash (it counts the failure).
+    service = await startService({ DATABASE_URL: undefined, DATA_DIR: dataDir, ARGON2_MEMORY_KIB: '65536', ARGON2_TIME_COST: '12' });
+    await service.waitFor(/tessera: listening on http/);
+    const started = Date.now();
+    const login = loginStatus(service);
+    await new Promise((r) => setTimeout(r, 150));
+    service.child.kill('SIGTERM');
+    expect(await login).toBe(401);
+    // The hash was still running when the signal came (else this test proves nothing).
+    expect(Date.now() - started).toBeGreaterThan(300);
+    expect(await service.exited).toBe(0);
+    expect(service.output()).toContain('SIGTERM: draining');
+    expect(existsSync(join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
   }, 60_000);
 });

