@@ -89,7 +89,11 @@ export class LoginLimits {
   /** Seconds until the attempt may be made, when one of its keys is blocked; otherwise null. */
   async blockedFor(keys: LoginKeys): Promise<number | null> {
     if (!this.config.loginLimits) return null;
-    const [row] = await this.db.query<{ retryAfter: number | null }>('login_limit_blocked', SQL.blocked, [list(keys)]);
+    return this.blockedKeys(list(keys));
+  }
+
+  private async blockedKeys(keys: string[]): Promise<number | null> {
+    const [row] = await this.db.query<{ retryAfter: number | null }>('login_limit_blocked', SQL.blocked, [keys]);
     return row?.retryAfter ?? null;
   }
 
@@ -120,8 +124,12 @@ export class LoginLimits {
     if (!this.config.loginLimits) return;
     const maxima = [this.config.loginMaxFailuresPerAccount];
     if (keys.address) maxima.push(this.config.loginMaxFailuresPerAddress);
+    await this.countKeys(list(keys), maxima);
+  }
+
+  private async countKeys(keys: string[], maxima: number[]): Promise<void> {
     await this.db.execute('login_limit_failure', SQL.failure, [
-      list(keys),
+      keys,
       maxima,
       this.config.loginFailureWindowSeconds,
       this.config.loginBlockSeconds,
@@ -130,16 +138,22 @@ export class LoginLimits {
   }
 
   /**
-   * A request that costs someone else something whether or not it succeeds (a password reset
-   * message to a mailbox): refused while its credential or address is blocked, otherwise counted
-   * as a failure would be, under keys of its own, so a flood is blocked as a guesser is.
+   * A request that costs something whether or not it succeeds: a password reset message to a
+   * mailbox (counted per credential and per address), a sign-up (a user row and a password hash;
+   * counted per address only, since every sign-up names a new user). Refused while one of its keys
+   * is blocked, otherwise counted as a failed login would be, under keys of its own, so a flood is
+   * blocked as a guesser is.
    */
-  async countRequest(kind: 'password_reset', credential: string, remoteAddr: string | null): Promise<void> {
+  async countRequest(kind: 'password_reset' | 'signup', credential: string | null, remoteAddr: string | null): Promise<void> {
     if (!this.config.loginLimits) return;
-    const keys = { account: `${kind}:${accountKey(credential)}`, address: remoteAddr ? `${kind}:address:${remoteAddr}` : null };
-    const blockedFor = await this.blockedFor(keys);
+    const counted: Array<[string, number]> = [];
+    if (credential !== null) counted.push([`${kind}:${accountKey(credential)}`, this.config.loginMaxFailuresPerAccount]);
+    if (remoteAddr) counted.push([`${kind}:address:${remoteAddr}`, this.config.loginMaxFailuresPerAddress]);
+    if (counted.length === 0) return;
+    const keys = counted.map(([key]) => key);
+    const blockedFor = await this.blockedKeys(keys);
     if (blockedFor !== null) throw Errors.rateLimited(blockedFor);
-    await this.failed(keys);
+    await this.countKeys(keys, counted.map(([, max]) => max));
   }
 
   /** A successful login: the account's failures and blocks are forgotten. */

@@ -1,4 +1,5 @@
 import { Body, Header, Patch, Post, Req } from '@nestjs/common';
+import { LoginLimits } from '../auth/login-limits.service';
 import { SignupService } from '../users/signup.service';
 import { clientInfo, HttpRequest } from './bearer';
 import { ConfirmSignUpDto, SignUpDto } from './dto/lifecycle.dto';
@@ -6,11 +7,17 @@ import { ApiCall, ApiGroup } from './openapi/api-call';
 import { SignUpResponse, UserResponse } from './openapi/schemas';
 import { TesseraController } from './tessera-controller';
 
-/** Self-service sign-up and its confirmation (docs/api.md#user-lifecycle). */
+/**
+ * Self-service sign-up and its confirmation (docs/api.md#user-lifecycle). Each sign-up is counted
+ * against the client's address like a failed login, so one address cannot make users without end.
+ */
 @TesseraController('auth')
 @ApiGroup('auth')
 export class SignupController {
-  constructor(private readonly signup: SignupService) {}
+  constructor(
+    private readonly signup: SignupService,
+    private readonly limits: LoginLimits,
+  ) {}
 
   @Post('signup')
   @ApiCall({
@@ -21,7 +28,9 @@ export class SignupController {
   // The answer carries the confirmation token: no cache may keep a copy.
   @Header('Cache-Control', 'no-store')
   async signUp(@Body() body: SignUpDto, @Req() request: HttpRequest) {
-    const { confirmToken, expiresAt } = await this.signup.signUp(body, { remoteAddr: clientInfo(request).remoteAddr, app: body.app });
+    const { remoteAddr } = clientInfo(request);
+    await this.limits.countRequest('signup', null, remoteAddr);
+    const { confirmToken, expiresAt } = await this.signup.signUp(body, { remoteAddr, app: body.app });
     return { confirmToken, expiresAt };
   }
 

@@ -1,5 +1,6 @@
 import { Body, Delete, HttpCode, Inject, Patch, Post, Req } from '@nestjs/common';
 import { AuthService } from '../../auth/auth.service';
+import { LoginLimits } from '../../auth/login-limits.service';
 import { PasswordResetService } from '../../auth/password-reset.service';
 import { Errors } from '../../common/tessera-error';
 import { TESSERA_CONFIG, TesseraConfig } from '../../config/options';
@@ -23,6 +24,7 @@ export class ZatoAuthController extends ZatoRoutes {
     private readonly auth: AuthService,
     private readonly signups: SignupService,
     private readonly passwordReset: PasswordResetService,
+    private readonly limits: LoginLimits,
   ) {
     super(sessions, config);
   }
@@ -77,9 +79,12 @@ export class ZatoAuthController extends ZatoRoutes {
     if (appList !== undefined && (!Array.isArray(appList) || !appList.every((a) => typeof a === 'string' && this.config.apps.includes(a)))) {
       throw Errors.appNotAllowed();
     }
+    const { remoteAddr } = clientInfo(request);
+    // Counted against the address as the REST route counts it (src/http/signup.controller.ts).
+    await this.limits.countRequest('signup', null, remoteAddr);
     const { confirmToken } = await this.signups.signUp(
       { username: input.text('username') ?? '', password: input.text('password') ?? '', email: input.text('email'), displayName: input.text('display_name'), app },
-      { remoteAddr: clientInfo(request).remoteAddr, app },
+      { remoteAddr, app },
     );
     return ok({ confirm_token: confirmToken });
   }
