@@ -67,6 +67,13 @@ function envList(name, fallback, allowed) {
   return allowed.filter((x) => items.includes(x));
 }
 
+function envChoice(name, fallback, allowed) {
+  const raw = (process.env[name] ?? '').trim().toLowerCase();
+  if (!raw) return fallback;
+  if (!allowed.includes(raw)) throw new Error(`${name}: unknown ${raw} (use ${allowed.join(' or ')})`);
+  return raw;
+}
+
 function settings() {
   // BENCH_PEER=0 (the old switch) still means "no peers".
   const legacyNoPeer = (process.env.BENCH_PEER ?? '').trim() === '0' && !process.env.BENCH_PEERS;
@@ -81,7 +88,7 @@ function settings() {
     scenarios: envList('BENCH_SCENARIOS', SCENARIOS, SCENARIOS),
     peers: legacyNoPeer ? [] : envList('BENCH_PEERS', peers.STORES, peers.STORES),
     modes: envList('BENCH_MODES', MODES, MODES),
-    cannon: envList('BENCH_CANNON', ['worker'], ['worker', 'main'])[0] ?? 'worker',
+    cannon: envChoice('BENCH_CANNON', 'worker', ['worker', 'main']),
     redisUrl: process.env.BENCH_REDIS_URL?.trim() || peers.DEFAULT_REDIS_URL,
     strict: (process.env.BENCH_STRICT ?? '0').trim() === '1',
     databaseUrl: process.env.DATABASE_URL?.trim() || undefined,
@@ -256,12 +263,10 @@ function cpuBetween(a, b) {
 }
 
 const activeCannons = new Set();
-/** Where a planned run's autocannon runs: 'worker' (a fresh worker thread per run) or 'main' (BENCH_CANNON). */
-let cannonThread = 'worker';
 
 /** One autocannon run; resolves with the numbers this benchmark reports. `onInstance` sees the running instance. */
 async function cannon(opts, onInstance) {
-  const instance = opts.plan && cannonThread === 'worker' ? cannonInWorker(opts) : autocannon({ timeout: 30, ...asOptions(opts) });
+  const instance = opts.plan && opts.inWorker ? cannonInWorker(opts) : autocannon({ timeout: 30, ...asOptions(opts) });
   activeCannons.add(instance);
   if (onInstance) onInstance(instance);
   const before = cpuSnapshot();
@@ -304,8 +309,8 @@ function cannonInWorker({ url, connections, duration, timeout = 30, plan }) {
   return Object.assign(finished, { stop: () => worker.postMessage('stop') });
 }
 
-/** autocannon options for a run in this thread (BENCH_CANNON=main): the plan's setupClient. */
-function asOptions({ plan, ...opts }) {
+/** autocannon options for a run in this thread (BENCH_CANNON=main, or no plan): the plan's setupClient. */
+function asOptions({ plan, inWorker: _inWorker, ...opts }) {
   return plan ? { ...opts, setupClient: setupClientFor(plan) } : opts;
 }
 
@@ -710,12 +715,14 @@ async function sessionsOf(store, shapeKey, s, cache) {
 /**
  * autocannon options where connection k uses sessions[k % n] (its own session when there is one per
  * connection), and cycles through `names` starting at its own offset. `body`: a JSON text for PUT.
+ * The run goes to a worker thread of its own unless BENCH_CANNON=main (`inWorker`).
  */
 function perConnection(store, s, sessions, { method = 'GET', names, body }) {
   return {
     url: `http://${HOST}:${store.port}/`,
     connections: s.connections,
     plan: { method, body, paths: names.map((n) => store.attrPath(n)), headers: sessions.map((sess) => sess.headers) },
+    inWorker: s.cannon === 'worker',
   };
 }
 
@@ -1166,7 +1173,6 @@ async function main() {
   let s;
   try {
     s = settings();
-    cannonThread = s.cannon;
   } catch (error) {
     say(`ERROR: ${error.message}`);
     process.exit(1);

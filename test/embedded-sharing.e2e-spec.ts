@@ -12,22 +12,41 @@ async function loginStatus(service: ServiceProcess): Promise<number> {
   return res.status;
 }
 
-describe('two services started on one embedded PostgreSQL (no DATABASE_URL, same DATA_DIR)', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-shared-'));
-  const running: ServiceProcess[] = [];
+/** The line the service prints once it serves HTTP (the embedded server's own "listening" comes earlier). */
+const SERVING = /tessera: listening on http/;
+
+/**
+ * A fresh DATA_DIR for one describe block and the services started on it without DATABASE_URL.
+ * After the block, those still running get SIGTERM (which also stops an embedded PostgreSQL they
+ * started) and the directory is removed.
+ */
+function embeddedDataDir(prefix: string) {
+  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  const started: ServiceProcess[] = [];
   afterAll(async () => {
-    for (const service of running) if (service.child.exitCode === null) service.child.kill('SIGKILL');
+    for (const service of started) {
+      if (service.child.exitCode !== null) continue;
+      service.child.kill('SIGTERM');
+      await service.exited;
+    }
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 30_000);
+  const start = async (env: Record<string, string> = {}) => {
+    const service = await startService({ DATABASE_URL: undefined, DATA_DIR: dataDir, ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1', ...env });
+    started.push(service);
+    return service;
+  };
+  return { dataDir, start };
+}
+
+describe('two services started on one embedded PostgreSQL (no DATABASE_URL, same DATA_DIR)', () => {
+  const { start } = embeddedDataDir('tessera-shared-');
 
   it('says the second one shares the first one’s database, and stops the second clearly when that database goes', async () => {
-    const env = { DATABASE_URL: undefined, DATA_DIR: dataDir, ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' };
-    const first = await startService(env);
-    running.push(first);
-    await first.waitFor(/listening on/);
-    const second = await startService(env);
-    running.push(second);
-    const said = await second.waitFor(/listening on/);
+    const first = await start();
+    await first.waitFor(SERVING);
+    const second = await start();
+    const said = await second.waitFor(SERVING);
     expect(said).toMatch(/already running .*started by another process\): sharing it; this process stops when it does/);
     expect(await loginStatus(first)).toBe(401);
     expect(await loginStatus(second)).toBe(401);
@@ -40,22 +59,14 @@ describe('two services started on one embedded PostgreSQL (no DATABASE_URL, same
 });
 
 describe('the embedded PostgreSQL a service starts', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-malloc-'));
-  let service: ServiceProcess | undefined;
-  afterAll(async () => {
-    if (service && service.child.exitCode === null) {
-      service.child.kill('SIGTERM');
-      await service.exited;
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const { dataDir, start } = embeddedDataDir('tessera-malloc-');
 
   const environment = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
 
   it('runs without the malloc settings `npm start` gives the service (they made its backends trim their heap after every statement)', async () => {
     const malloc = { MALLOC_MMAP_THRESHOLD_: '1048576', MALLOC_ARENA_MAX: '2' };
-    service = await startService({ DATABASE_URL: undefined, DATA_DIR: dataDir, ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1', ...malloc });
-    await service.waitFor(/listening on/);
+    const service = await start(malloc);
+    await service.waitFor(SERVING);
     const postmaster = Number(readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
     expect(postmaster).toBeGreaterThan(0);
 
@@ -67,15 +78,10 @@ describe('the embedded PostgreSQL a service starts', () => {
 });
 
 describe('a signal while the service starts', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-startup-signal-'));
-  let service: ServiceProcess | undefined;
-  afterAll(() => {
-    if (service && service.child.exitCode === null) service.child.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const { dataDir, start } = embeddedDataDir('tessera-startup-signal-');
 
   it('stops start-up after the step under way: the embedded PostgreSQL it started is stopped and the process exits 0', async () => {
-    service = await startService({ DATABASE_URL: undefined, DATA_DIR: dataDir, ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' });
+    const service = await start();
     // initdb takes seconds: the signal lands while the embedded server is being made.
     await service.waitFor(/initialising embedded PostgreSQL/);
     service.child.kill('SIGTERM');
@@ -91,18 +97,13 @@ describe('a signal while the service starts', () => {
 });
 
 describe('SIGTERM while the service serves on its embedded PostgreSQL', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-embedded-drain-'));
-  let service: ServiceProcess | undefined;
-  afterAll(() => {
-    if (service && service.child.exitCode === null) service.child.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const { dataDir, start } = embeddedDataDir('tessera-embedded-drain-');
 
   it('drains before the database stops: a login hashing at the signal is answered, then the process exits 0', async () => {
     // A slow hash (about a second here) keeps the login in flight when the signal comes; the login
     // still needs the database after the hash (it counts the failure).
-    service = await startService({ DATABASE_URL: undefined, DATA_DIR: dataDir, ARGON2_MEMORY_KIB: '65536', ARGON2_TIME_COST: '12' });
-    await service.waitFor(/tessera: listening on http/);
+    const service = await start({ ARGON2_MEMORY_KIB: '65536', ARGON2_TIME_COST: '12' });
+    await service.waitFor(SERVING);
     const started = Date.now();
     const login = loginStatus(service);
     await new Promise((r) => setTimeout(r, 150));

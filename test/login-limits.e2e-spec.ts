@@ -4,7 +4,7 @@ import { AuthService, TesseraError } from '../src';
 import { accountKey } from '../src/auth/login-limits.service';
 import { PasswordHasher } from '../src/crypto/password-hasher.service';
 import { SweeperService } from '../src/sweeper/sweeper.service';
-import { createUser, PASSWORD, sleep, startTestApp, TestApp, uniqueName } from './support/test-app';
+import { createUser, newClientAddress, PASSWORD, sleep, startTestApp, TestApp, uniqueName } from './support/test-app';
 
 /** Limits small enough to reach in a test; blocks of 1 s, 2 s, 4 s. */
 const LIMITS = {
@@ -17,12 +17,6 @@ const LIMITS = {
   LOGIN_MAX_PENDING_PER_ACCOUNT: '2',
   LOGIN_MAX_PENDING_PER_ADDRESS: '4',
 };
-
-/** A client address no other test uses, sent as X-Forwarded-For (the apps trust the proxy). */
-function newAddress(): string {
-  const [a, b, c] = randomBytes(3);
-  return `10.${a}.${b}.${c}`;
-}
 
 function attempt(t: TestApp | string, username: string, password: string, address: string) {
   return (typeof t === 'string' ? request(t) : t.http()).post('/auth/login').set('X-Forwarded-For', address).send({ username, password, currentApp: 'crm' });
@@ -54,27 +48,27 @@ describe('login limits', () => {
   describe('per account', () => {
     it('blocks the account after its maximum of failures with 429 rate_limited and Retry-After, even for the right password', async () => {
       const user = await createUser(t);
-      for (let i = 0; i < 3; i++) expect((await attempt(t, user.username, 'wrong password', newAddress())).status).toBe(401);
-      const blocked = await attempt(t, user.username, PASSWORD, newAddress());
+      for (let i = 0; i < 3; i++) expect((await attempt(t, user.username, 'wrong password', newClientAddress())).status).toBe(401);
+      const blocked = await attempt(t, user.username, PASSWORD, newClientAddress());
       expectRateLimited(blocked, 1);
       expect(Object.keys(blocked.body).sort()).toEqual(['code', 'message', 'statusCode']);
       // The username is compared in any case, and another address does not help.
-      expectRateLimited(await attempt(t, user.username.toUpperCase(), PASSWORD, newAddress()), 1);
+      expectRateLimited(await attempt(t, user.username.toUpperCase(), PASSWORD, newClientAddress()), 1);
       expect(Number((await t.pg.query('SELECT count(*) AS n FROM sso_session WHERE user_id = $1', [user.id])).rows[0].n)).toBe(0);
     });
 
     it('refuses a blocked attempt before any password hashing', async () => {
       const user = await createUser(t);
-      for (let i = 0; i < 3; i++) await attempt(t, user.username, 'wrong password', newAddress());
+      for (let i = 0; i < 3; i++) await attempt(t, user.username, 'wrong password', newClientAddress());
       const hashes = countHashes(t);
-      const answers = await Promise.all(Array.from({ length: 20 }, () => attempt(t, user.username, 'guess', newAddress())));
+      const answers = await Promise.all(Array.from({ length: 20 }, () => attempt(t, user.username, 'guess', newClientAddress())));
       for (const res of answers) expectRateLimited(res, 1);
       expect(hashes).not.toHaveBeenCalled();
     });
 
     it('keeps a hash of the username, never its text: a password typed into the username field stays out of the table', async () => {
       const typedByMistake = `My Secret Password ${randomBytes(4).toString('hex')}`;
-      expect((await attempt(t, typedByMistake, 'whatever', newAddress())).status).toBe(401);
+      expect((await attempt(t, typedByMistake, 'whatever', newClientAddress())).status).toBe(401);
       expect(await counter(accountKey(typedByMistake))).toMatchObject({ failures: 1 });
       expect(await counter(accountKey(typedByMistake.toUpperCase()))).toMatchObject({ failures: 1 });
       const { rows } = await t.pg.query('SELECT count(*)::int AS n FROM sso_login_limit WHERE key ILIKE $1', [`%${typedByMistake.slice(-8)}%`]);
@@ -83,7 +77,7 @@ describe('login limits', () => {
 
     it('allows one attempt after a block, blocks twice as long after its failure, and forgets it all on success', async () => {
       const user = await createUser(t);
-      const address = newAddress();
+      const address = newClientAddress();
       for (let i = 0; i < 3; i++) await attempt(t, user.username, 'wrong password', address);
       expect(expectRateLimited(await attempt(t, user.username, PASSWORD, address), 1)).toBe(1);
       await sleep(1100);
@@ -96,36 +90,36 @@ describe('login limits', () => {
       expect(await counter(accountKey(user.username))).toBeUndefined();
       // A fresh start: the full number of failures again before a block (from other addresses: this
       // one has 4 of its 6 failures).
-      for (let i = 0; i < 3; i++) expect((await attempt(t, user.username, 'wrong password', newAddress())).status).toBe(401);
-      expectRateLimited(await attempt(t, user.username, PASSWORD, newAddress()), 1);
+      for (let i = 0; i < 3; i++) expect((await attempt(t, user.username, 'wrong password', newClientAddress())).status).toBe(401);
+      expectRateLimited(await attempt(t, user.username, PASSWORD, newClientAddress()), 1);
     });
 
     it('resets the failure count of an account on a successful login', async () => {
       const user = await createUser(t);
       for (let round = 0; round < 3; round++) {
-        for (let i = 0; i < 2; i++) expect((await attempt(t, user.username, 'wrong password', newAddress())).status).toBe(401);
-        expect((await attempt(t, user.username, PASSWORD, newAddress())).status).toBe(201);
+        for (let i = 0; i < 2; i++) expect((await attempt(t, user.username, 'wrong password', newClientAddress())).status).toBe(401);
+        expect((await attempt(t, user.username, PASSWORD, newClientAddress())).status).toBe(201);
       }
     });
 
     it('counts unknown usernames like known ones (the answer does not tell them apart)', async () => {
       const ghost = uniqueName('ghost');
-      for (let i = 0; i < 3; i++) expect((await attempt(t, ghost, 'any password', newAddress())).status).toBe(401);
-      expectRateLimited(await attempt(t, ghost, 'any password', newAddress()), 1);
+      for (let i = 0; i < 3; i++) expect((await attempt(t, ghost, 'any password', newClientAddress())).status).toBe(401);
+      expectRateLimited(await attempt(t, ghost, 'any password', newClientAddress()), 1);
     });
   });
 
   describe('per address', () => {
     it('blocks an address after its maximum of failures over any accounts, and only that address', async () => {
-      const address = newAddress();
+      const address = newClientAddress();
       for (let i = 0; i < 6; i++) expect((await attempt(t, uniqueName('probe'), 'guess', address)).status).toBe(401);
       const user = await createUser(t);
       expectRateLimited(await attempt(t, user.username, PASSWORD, address), 1);
-      expect((await attempt(t, user.username, PASSWORD, newAddress())).status).toBe(201);
+      expect((await attempt(t, user.username, PASSWORD, newClientAddress())).status).toBe(201);
     });
 
     it('does not let a successful login wipe the address count', async () => {
-      const address = newAddress();
+      const address = newClientAddress();
       const own = await createUser(t);
       for (let i = 0; i < 5; i++) expect((await attempt(t, uniqueName('probe'), 'guess', address)).status).toBe(401);
       expect((await attempt(t, own.username, PASSWORD, address)).status).toBe(201);
@@ -140,14 +134,14 @@ describe('login limits', () => {
       const f = await startTestApp({ ...LIMITS, LOGIN_BLOCK_SECONDS: '60', LOGIN_MAX_BLOCK_SECONDS: '60' });
       const victim = await createUser(f);
       const others = await Promise.all(Array.from({ length: 8 }, () => createUser(f)));
-      const attacker = newAddress();
+      const attacker = newClientAddress();
       // One listening server for all the clients, as in production.
       await f.app.listen(0, '127.0.0.1');
       const url = await f.app.getUrl();
       // Warm (the pool's connections open, statements prepared), and time the same logins with no
       // flood: on a busy machine the bound below grows with it.
       const quietStart = Date.now();
-      await Promise.all(others.map((user) => attempt(url, user.username, PASSWORD, newAddress())));
+      await Promise.all(others.map((user) => attempt(url, user.username, PASSWORD, newClientAddress())));
       const quietMs = Date.now() - quietStart;
       const hashes = countHashes(f);
 
@@ -155,7 +149,7 @@ describe('login limits', () => {
       const legit = Promise.all(
         others.map(async (user) => {
           const started = Date.now();
-          const res = await attempt(url, user.username, PASSWORD, newAddress());
+          const res = await attempt(url, user.username, PASSWORD, newClientAddress());
           return { status: res.status, ms: Date.now() - started };
         }),
       );
@@ -185,9 +179,9 @@ describe('login limits', () => {
       });
       try {
         const others = await Promise.all(Array.from({ length: 6 }, () => createUser(q)));
-        const attacker = newAddress();
+        const attacker = newClientAddress();
         const flood = Promise.all(Array.from({ length: 60 }, (_, i) => attempt(q, uniqueName(`spray${i}`), 'guess', attacker)));
-        const legit = Promise.all(others.map((user) => attempt(q, user.username, PASSWORD, newAddress())));
+        const legit = Promise.all(others.map((user) => attempt(q, user.username, PASSWORD, newClientAddress())));
         const [floodAnswers, legitAnswers] = await Promise.all([flood, legit]);
         expect(legitAnswers.map((res) => res.status)).toEqual(others.map(() => 201));
         const refused = floodAnswers.filter((res) => res.status === 429);
@@ -205,10 +199,10 @@ describe('login limits', () => {
       try {
         const user = await createUser(t);
         const apps = [t, other];
-        for (let i = 0; i < 3; i++) expect((await attempt(apps[i % 2], user.username, 'wrong password', newAddress())).status).toBe(401);
+        for (let i = 0; i < 3; i++) expect((await attempt(apps[i % 2], user.username, 'wrong password', newClientAddress())).status).toBe(401);
         // The third failure happened on `t`; `other` refuses, and so does `t`.
-        expectRateLimited(await attempt(other, user.username, PASSWORD, newAddress()), 1);
-        expectRateLimited(await attempt(t, user.username, PASSWORD, newAddress()), 1);
+        expectRateLimited(await attempt(other, user.username, PASSWORD, newClientAddress()), 1);
+        expectRateLimited(await attempt(t, user.username, PASSWORD, newClientAddress()), 1);
       } finally {
         await other.close();
       }
@@ -217,7 +211,7 @@ describe('login limits', () => {
     it('shares the counts of one address between two instances', async () => {
       const other = await startTestApp(LIMITS);
       try {
-        const address = newAddress();
+        const address = newClientAddress();
         const apps = [t, other];
         for (let i = 0; i < 6; i++) expect((await attempt(apps[i % 2], uniqueName('probe'), 'guess', address)).status).toBe(401);
         const user = await createUser(t);
@@ -249,7 +243,7 @@ describe('login limits', () => {
       const off = await startTestApp({ ...LIMITS, LOGIN_LIMITS: 'false' });
       try {
         const user = await createUser(off);
-        const address = newAddress();
+        const address = newClientAddress();
         for (let i = 0; i < 8; i++) expect((await attempt(off, user.username, 'wrong password', address)).status).toBe(401);
         const answers = await Promise.all(Array.from({ length: 12 }, () => attempt(off, user.username, PASSWORD, address)));
         expect(answers.map((res) => res.status)).toEqual(answers.map(() => 201));

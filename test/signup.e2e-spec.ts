@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { SweeperService } from '../src';
-import { createUser, loggedInUser, PASSWORD, startTestApp, TestApp, uniqueName } from './support/test-app';
+import { createUser, loggedInUser, newClientAddress, PASSWORD, startTestApp, TestApp, uniqueName } from './support/test-app';
 import { expectOk, expectZatoError, startZatoApp, zato } from './support/zato';
 
 function expectError(res: { status: number; body: unknown }, status: number, code: string) {
@@ -182,11 +182,10 @@ describe('sign-ups are counted against the client address like failed logins', (
   });
   afterAll(() => Promise.all([t.close(), z.close()]));
 
-  const newAddress = () => `10.${[...randomBytes(3)].join('.')}`;
   const users = async (app: TestApp, username: string) => (await app.pg.query('SELECT 1 FROM sso_user WHERE username = $1', [username])).rowCount;
 
   it('REST: the fourth sign-up from one address in the window is 429 rate_limited with Retry-After and makes no user; another address still signs up', async () => {
-    const address = newAddress();
+    const address = newClientAddress();
     const signUp = (username: string, from = address) =>
       t.http().post('/auth/signup').set('X-Forwarded-For', from).send({ username, password: PASSWORD, app: 'web' });
     for (let i = 0; i < 3; i++) expect((await signUp(uniqueName('limited'))).status).toBe(201);
@@ -195,11 +194,11 @@ describe('sign-ups are counted against the client address like failed logins', (
     expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 429, code: 'rate_limited' });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     expect(await users(t, username)).toBe(0);
-    expect((await signUp(uniqueName('limited'), newAddress())).status).toBe(201);
+    expect((await signUp(uniqueName('limited'), newClientAddress())).status).toBe(201);
   });
 
   it('Zato: the same count through /zato/sso/user/signup', async () => {
-    const address = newAddress();
+    const address = newClientAddress();
     const signUp = (username: string) =>
       zato(z, 'POST', 'user/signup', { username, password: PASSWORD, current_app: 'crm', app_list: ['crm'] }, { 'x-forwarded-for': address });
     for (let i = 0; i < 3; i++) expectOk(await signUp(uniqueName('zlimited')));

@@ -97,6 +97,15 @@ export function uniqueName(prefix = 'user'): string {
   return `${prefix}-${randomBytes(6).toString('hex')}`;
 }
 
+/**
+ * A client address no other test uses, for X-Forwarded-For to an app with TRUST_PROXY: limit
+ * counters live in the database the test files share.
+ */
+export function newClientAddress(): string {
+  const [a, b, c] = randomBytes(3);
+  return `10.${a}.${b}.${c}`;
+}
+
 export const PASSWORD = 'correct horse battery';
 
 export async function createUser(t: TestApp, fields: Partial<NewUser> = {}) {
